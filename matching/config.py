@@ -1,0 +1,65 @@
+"""One settings object for werkmatch: environment variables with the `WERKMATCH_` prefix."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDING_MODEL_NAME = "multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Where werkmatch keeps its data and how it searches; defaults work out of the box."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKMATCH_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="data directory")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite")
+    model_dir: Path | None = Field(default=None, description="SentenceTransformer folder")
+    index_dir: Path | None = None
+    mlflow_uri: str | None = None
+    exact_index_max: int = Field(default=50_000, ge=1, description="exact search up to this size")
+    ann_nprobe: int = Field(default=32, ge=1)
+    retrieve_n: int = Field(default=500, ge=1, le=10_000, description="candidates per query")
+    embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    torch_threads: int = Field(default=max(1, min(os.cpu_count() or 1, 4)), ge=1)
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'werkmatch.db'}"
+
+    @property
+    def embedding_model_dir(self) -> Path:
+        return self.model_dir or self.home / "models" / EMBEDDING_MODEL_NAME
+
+    @property
+    def indexes_dir(self) -> Path:
+        return self.index_dir or self.home / "index"
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory and its sub-folders."""
+        for path in (self.home, self.indexes_dir, self.reports_dir, self.home / "models"):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,583 @@
+"""The store: the source of truth for records, embeddings, outcomes and the audit log.
+
+SQLAlchemy 2.0 Core, so the default SQLite file (WAL) and a PostgreSQL URL both work.
+Every record row has an integer `rowid` that the vector indexes use as their id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from matching.records import (
+    EDUCATION_RANK,
+    Jobseeker,
+    Vacancy,
+    VacancyStatus,
+    licence_closure,
+    licence_mask,
+)
+from matching.texts import record_text, text_hash
+
+
+class Kind(StrEnum):
+    """The two record kinds."""
+
+    JOBSEEKERS = "jobseekers"
+    VACANCIES = "vacancies"
+
+
+class OutcomeKind(StrEnum):
+    INVITED = "invited"
+    PLACED = "placed"
+    REJECTED = "rejected"
+
+
+RECORD_CLASS = {Kind.JOBSEEKERS: Jobseeker, Kind.VACANCIES: Vacancy}
+
+metadata = MetaData()
+
+
+def _record_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("rowid", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(64), nullable=False, unique=True),
+        Column("data", JSON, nullable=False),
+        Column("text_hash", String(32), nullable=False),
+        Column("postcode", String(4), nullable=False),
+        Column("occupation_uri", String(120)),
+        Column("occupation_confidence", Float),
+        # Filterable attributes as plain columns, so candidate tables load without JSON.
+        Column("radius_km", Float),
+        Column("hours_lo", Float, nullable=False),
+        Column("hours_hi", Float, nullable=False),
+        Column("licence_mask", Integer, nullable=False),
+        Column("available_day", Integer),
+        Column("is_open", Boolean, nullable=False),
+        Column("education_rank", Integer),
+        Column("rev", Integer, nullable=False, index=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+TABLES = {Kind.JOBSEEKERS: _record_table("jobseekers"), Kind.VACANCIES: _record_table("vacancies")}
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("rowid", Integer, primary_key=True),
+    Column("model_id", String(120), primary_key=True),
+    Column("prompt", String(16), primary_key=True),
+    Column("text_hash", String(32), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("rev", Integer, nullable=False, index=True),
+)
+
+# Deleted rowids by the revision that deleted them, so indexes can follow deletions.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("rowid", Integer, primary_key=True),
+    Column("rev", Integer, nullable=False, index=True),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("jobseeker_id", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text),
+    Column("source", String(32), nullable=False, default="api"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("purpose", String(200)),
+    Column("jobseeker_ids", JSON, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("key_hash", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# One counter per kind, bumped with every change of its records or vectors: the vector
+# index remembers the revision it was built at and is rebuilt when they differ.
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("revision", Integer, nullable=False),
+)
+
+Index("ix_embeddings_model", embeddings.c.kind, embeddings.c.model_id, embeddings.c.prompt)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Store:
+    """Records, embeddings, outcomes and audit in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            existing = {r[0] for r in conn.execute(select(revisions.c.kind))}
+            for kind in Kind:
+                if kind.value not in existing:
+                    conn.execute(insert(revisions).values(kind=kind.value, revision=0))
+
+    # ------------------------------------------------------------------ records
+    def upsert(self, records: Sequence[Jobseeker | Vacancy]) -> list[int]:
+        """Insert or replace records of one kind in one transaction; returns their rowids."""
+        if not records:
+            return []
+        kind = kind_of(records[0])
+        if any(kind_of(r) != kind for r in records):
+            raise ValueError("upsert takes records of one kind at a time")
+        table = TABLES[kind]
+        now = _now()
+        if len({r.id for r in records}) != len(records):
+            raise ValueError("duplicate ids in one upsert")
+        with self.engine.begin() as conn:
+            rev = self._bump(conn, kind)
+            rows = [_row_of(r, now, rev) for r in records]
+            existing = self._rowids(conn, kind, [r["id"] for r in rows])
+            new = [r for r in rows if r["id"] not in existing]
+            old = [r for r in rows if r["id"] in existing]
+            if new:
+                conn.execute(insert(table), new)
+            for r in old:
+                conn.execute(update(table).where(table.c.id == r["id"]).values(**r))
+            ids = self._rowids(conn, kind, [r["id"] for r in rows])
+        return [ids[r["id"]] for r in rows]
+
+    def delete(self, kind: Kind, record_id: str) -> bool:
+        """Delete a record and its embeddings; True when it existed."""
+        table = TABLES[kind]
+        with self.engine.begin() as conn:
+            rowid = conn.execute(select(table.c.rowid).where(table.c.id == record_id)).scalar()
+            if rowid is None:
+                return False
+            conn.execute(
+                delete(embeddings).where(
+                    embeddings.c.kind == kind.value, embeddings.c.rowid == rowid
+                )
+            )
+            conn.execute(delete(table).where(table.c.rowid == rowid))
+            rev = self._bump(conn, kind)
+            conn.execute(insert(tombstones).values(kind=kind.value, rowid=rowid, rev=rev))
+        return True
+
+    def get(self, kind: Kind, record_id: str) -> Jobseeker | Vacancy | None:
+        """One record by its id, or None."""
+        table = TABLES[kind]
+        with self.engine.connect() as conn:
+            data = conn.execute(select(table.c.data).where(table.c.id == record_id)).scalar()
+        return None if data is None else _load(kind, data)
+
+    def rowid(self, kind: Kind, record_id: str) -> int | None:
+        with self.engine.connect() as conn:
+            return self._rowids(conn, kind, [record_id]).get(record_id)
+
+    def by_rowids(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Jobseeker | Vacancy]:
+        """Records by rowid (missing rowids are left out)."""
+        table = TABLES[kind]
+        out: dict[int, Jobseeker | Vacancy] = {}
+        ids = [int(r) for r in rowids]
+        with self.engine.connect() as conn:
+            for chunk in _chunks(ids, 900):
+                stmt = select(table.c.rowid, table.c.data).where(table.c.rowid.in_(chunk))
+                for rowid, data in conn.execute(stmt):
+                    out[rowid] = _load(kind, data)
+        return out
+
+    def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, tuple[str | None, float]]:
+        """Resolved occupation URI and its confidence per rowid."""
+        table = TABLES[kind]
+        out: dict[int, tuple[str | None, float]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks([int(r) for r in rowids], 900):
+                stmt = select(
+                    table.c.rowid, table.c.occupation_uri, table.c.occupation_confidence
+                ).where(table.c.rowid.in_(chunk))
+                for rowid, uri, conf in conn.execute(stmt):
+                    out[rowid] = (uri, conf if conf is not None else 0.0)
+        return out
+
+    def iter_records(self, kind: Kind, batch: int = 5000) -> Iterator[tuple[int, Any]]:
+        """(rowid, record) for every record of a kind, in rowid order."""
+        table = TABLES[kind]
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                stmt = (
+                    select(table.c.rowid, table.c.data)
+                    .where(table.c.rowid > last)
+                    .order_by(table.c.rowid)
+                    .limit(batch)
+                )
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            for rowid, data in rows:
+                yield rowid, _load(kind, data)
+            last = rows[-1][0]
+
+    def ids(self, kind: Kind) -> list[str]:
+        table = TABLES[kind]
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(table.c.id).order_by(table.c.rowid)).scalars())
+
+    def count(self, kind: Kind) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(TABLES[kind])).scalar_one()
+
+    def revision(self, kind: Kind) -> int:
+        with self.engine.connect() as conn:
+            stmt = select(revisions.c.revision).where(revisions.c.kind == kind.value)
+            return conn.execute(stmt).scalar_one()
+
+    # --------------------------------------------------------------- embeddings
+    def pending_texts(
+        self, kind: Kind, model_id: str, prompt: str = "passage", limit: int | None = None
+    ) -> list[tuple[int, str, str]]:
+        """(rowid, text_hash, text) of records without a current embedding for this model."""
+        table = TABLES[kind]
+        e = embeddings
+        join = table.outerjoin(
+            e,
+            (e.c.rowid == table.c.rowid)
+            & (e.c.kind == kind.value)
+            & (e.c.model_id == model_id)
+            & (e.c.prompt == prompt),
+        )
+        stmt = (
+            select(table.c.rowid, table.c.text_hash, table.c.data)
+            .select_from(join)
+            .where((e.c.text_hash.is_(None)) | (e.c.text_hash != table.c.text_hash))
+            .order_by(table.c.rowid)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [(r, h, record_text(_load(kind, d))) for r, h, d in rows]
+
+    def put_embeddings(
+        self,
+        kind: Kind,
+        model_id: str,
+        items: Sequence[tuple[int, str]],
+        vectors: np.ndarray,
+        prompt: str = "passage",
+    ) -> None:
+        """Store vectors for (rowid, text_hash) items, replacing older ones, in one transaction."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        with self.engine.begin() as conn:
+            rev = self._bump(conn, kind) if prompt == "passage" else 0
+            rows = [
+                {
+                    "kind": kind.value,
+                    "rowid": int(r),
+                    "model_id": model_id,
+                    "prompt": prompt,
+                    "text_hash": h,
+                    "vector": vectors[i].tobytes(),
+                    "rev": rev,
+                }
+                for i, (r, h) in enumerate(items)
+            ]
+            for chunk in _chunks([int(r) for r, _ in items], 900):
+                conn.execute(
+                    delete(embeddings).where(
+                        embeddings.c.kind == kind.value,
+                        embeddings.c.model_id == model_id,
+                        embeddings.c.prompt == prompt,
+                        embeddings.c.rowid.in_(chunk),
+                    )
+                )
+            if rows:
+                conn.execute(insert(embeddings), rows)
+
+    def load_embeddings(
+        self,
+        kind: Kind,
+        model_id: str,
+        prompt: str = "passage",
+        rowids: Sequence[int] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of current embeddings (text hash matching the record)."""
+        table, e = TABLES[kind], embeddings
+        stmt = (
+            select(e.c.rowid, e.c.vector)
+            .join(table, (table.c.rowid == e.c.rowid) & (table.c.text_hash == e.c.text_hash))
+            .where(e.c.kind == kind.value, e.c.model_id == model_id, e.c.prompt == prompt)
+            .order_by(e.c.rowid)
+        )
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        with self.engine.connect() as conn:
+            chunks = [None] if rowids is None else list(_chunks([int(r) for r in rowids], 900))
+            for chunk in chunks:
+                s = stmt if chunk is None else stmt.where(e.c.rowid.in_(chunk))
+                for rowid, blob in conn.execute(s):
+                    ids.append(rowid)
+                    blobs.append(blob)
+        if not blobs:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
+        return np.asarray(ids, dtype=np.int64), vectors
+
+    # ---------------------------------------------------------- outcomes, audit
+    def add_outcomes(self, items: Iterable[dict[str, Any]]) -> int:
+        """Store outcome rows (vacancy_id, jobseeker_id, outcome, reason, source)."""
+        now = _now()
+        rows = [
+            {
+                "reason": None,
+                "source": "api",
+                "created_at": now,
+                **item,
+                "outcome": OutcomeKind(item["outcome"]).value,
+            }
+            for item in items
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(outcomes), rows)
+        return len(rows)
+
+    def outcome_rows(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [
+                dict(r._mapping) for r in conn.execute(select(outcomes).order_by(outcomes.c.id))
+            ]
+
+    def write_audit(
+        self,
+        key_id: str,
+        role: str,
+        endpoint: str,
+        jobseeker_ids: Sequence[str],
+        purpose: str | None = None,
+    ) -> None:
+        """Record that a caller received personal data of these jobseekers."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(audit).values(
+                    at=_now(),
+                    key_id=key_id,
+                    role=role,
+                    endpoint=endpoint,
+                    purpose=purpose,
+                    jobseeker_ids=list(jobseeker_ids),
+                )
+            )
+
+    def audit_rows(self, limit: int = 100, jobseeker_id: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if jobseeker_id is not None:
+            rows = [r for r in rows if jobseeker_id in r["jobseeker_ids"]]
+        return rows
+
+    # ----------------------------------------------------------------- helpers
+    def _rowids(self, conn: Any, kind: Kind, ids: Sequence[str]) -> dict[str, int]:
+        table = TABLES[kind]
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(ids), 900):
+            for rid, rowid in conn.execute(
+                select(table.c.id, table.c.rowid).where(table.c.id.in_(chunk))
+            ):
+                out[rid] = rowid
+        return out
+
+    @staticmethod
+    def _bump(conn: Any, kind: Kind) -> int:
+        """Increment the kind's revision inside the caller's transaction; returns the new one."""
+        conn.execute(
+            update(revisions)
+            .where(revisions.c.kind == kind.value)
+            .values(revision=revisions.c.revision + 1)
+        )
+        stmt = select(revisions.c.revision).where(revisions.c.kind == kind.value)
+        return conn.execute(stmt).scalar_one()
+
+    def changes_since(self, kind: Kind, rev: int) -> tuple[set[int], set[int]]:
+        """(changed rowids, deleted rowids) of a kind after revision `rev`."""
+        table = TABLES[kind]
+        with self.engine.connect() as conn:
+            changed = set(conn.execute(select(table.c.rowid).where(table.c.rev > rev)).scalars())
+            changed |= set(
+                conn.execute(
+                    select(embeddings.c.rowid).where(
+                        embeddings.c.kind == kind.value,
+                        embeddings.c.rev > rev,
+                        embeddings.c.prompt == "passage",
+                    )
+                ).scalars()
+            )
+            deleted = set(
+                conn.execute(
+                    select(tombstones.c.rowid).where(
+                        tombstones.c.kind == kind.value, tombstones.c.rev > rev
+                    )
+                ).scalars()
+            )
+        return changed - deleted, deleted
+
+    def attributes(self, kind: Kind, rowids: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+        """Filterable attribute columns of all (or some) records, as numpy arrays."""
+        table = TABLES[kind]
+        cols = [
+            table.c.rowid,
+            table.c.postcode,
+            table.c.radius_km,
+            table.c.hours_lo,
+            table.c.hours_hi,
+            table.c.licence_mask,
+            table.c.available_day,
+            table.c.is_open,
+            table.c.education_rank,
+        ]
+        stmt = select(*cols).order_by(table.c.rowid)
+        rows: list[tuple] = []
+        with self.engine.connect() as conn:
+            if rowids is None:
+                rows = conn.execute(stmt).all()
+            else:
+                for chunk in _chunks([int(r) for r in rowids], 900):
+                    rows += conn.execute(stmt.where(table.c.rowid.in_(chunk))).all()
+        names = [c.name for c in cols]
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        return {n: np.asarray(v) for n, v in zip(names, columns, strict=True)}
+
+    def set_occupations(self, kind: Kind, values: dict[str, tuple[str | None, float]]) -> None:
+        """Store the resolved occupation (URI, confidence) of records by id."""
+        table = TABLES[kind]
+        with self.engine.begin() as conn:
+            for rid, (uri, conf) in values.items():
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == rid)
+                    .values(occupation_uri=uri, occupation_confidence=conf)
+                )
+
+
+def kind_of(record: Jobseeker | Vacancy) -> Kind:
+    """The Kind of a record instance."""
+    if isinstance(record, Jobseeker):
+        return Kind.JOBSEEKERS
+    if isinstance(record, Vacancy):
+        return Kind.VACANCIES
+    raise TypeError(f"not a record: {type(record).__name__}")
+
+
+def _row_of(record: Jobseeker | Vacancy, now: dt.datetime, rev: int) -> dict[str, Any]:
+    if isinstance(record, Jobseeker):
+        uri = record.desired_esco_uri
+        attrs = {
+            "radius_km": record.max_travel_km,
+            "hours_lo": record.hours_per_week,
+            "hours_hi": record.hours_per_week,
+            "licence_mask": licence_mask(licence_closure(record.licences)),
+            "available_day": record.available_from.toordinal() if record.available_from else None,
+            "is_open": True,
+            "education_rank": EDUCATION_RANK[record.education],
+        }
+    else:
+        uri = record.esco_uri
+        attrs = {
+            "radius_km": None,
+            "hours_lo": record.hours_min,
+            "hours_hi": record.hours_max,
+            "licence_mask": licence_mask(record.required_licences),
+            "available_day": None,
+            "is_open": record.status == VacancyStatus.OPEN,
+            "education_rank": EDUCATION_RANK[record.min_education]
+            if record.min_education
+            else None,
+        }
+    return {
+        **attrs,
+        "rev": rev,
+        "id": record.id,
+        "data": json.loads(record.model_dump_json()),
+        "text_hash": text_hash(record_text(record)),
+        "postcode": record.postcode,
+        "occupation_uri": uri,
+        "occupation_confidence": 1.0 if uri else None,
+        "updated_at": now,
+    }
+
+
+def _load(kind: Kind, data: Any) -> Jobseeker | Vacancy:
+    if isinstance(data, str):
+        data = json.loads(data)
+    return RECORD_CLASS[kind].model_validate(data)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

