@@ -1,0 +1,150 @@
+"""Keeps the vector indexes and candidate tables in step with the store.
+
+The store is the source of truth. Every write bumps a per-kind revision and stamps the rows
+it touched (deletions leave tombstones), so each index remembers the revision it reflects
+and applies only what changed since; a missing or foreign index is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from matching.candidates import CandidateTable
+from matching.store import Kind, Store
+from matching.vector_index import IndexMeta, VectorIndex, choose_spec
+from models.embedder import Embedder
+
+log = logging.getLogger("werkmatch")
+
+
+class Indexer:
+    """Embeds records of the store; keeps a vector index and candidate table per kind."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        folder: Path,
+        exact_max: int = 50_000,
+        nprobe: int = 32,
+        chunk: int = 256,
+    ) -> None:
+        self.store, self.embedder, self.folder = store, embedder, folder
+        self.exact_max, self.nprobe, self.chunk = exact_max, nprobe, chunk
+        self._indexes: dict[Kind, VectorIndex] = {}
+        self._tables: dict[Kind, CandidateTable] = {}
+        self._lock = threading.RLock()
+
+    # ---------------------------------------------------------------- embedding
+    def embed_pending(self, kind: Kind, progress: bool = True) -> int:
+        """Embed every record whose text has no current vector; committed chunk by chunk."""
+        model_id = self.embedder.model_id
+        pending = self.store.pending_texts(kind, model_id)
+        if not pending:
+            return 0
+        bar = tqdm(
+            total=len(pending), desc=f"embedding {kind.value}", unit="text", disable=not progress
+        )
+        for i in range(0, len(pending), self.chunk):
+            part = pending[i : i + self.chunk]
+            vectors = self.embedder.encode([t for _, _, t in part], "passage")
+            self.store.put_embeddings(kind, model_id, [(r, h) for r, h, _ in part], vectors)
+            bar.update(len(part))
+        bar.close()
+        return len(pending)
+
+    def query_vector(self, kind: Kind, rowid: int, text_hash: str, text: str) -> np.ndarray:
+        """The `query:` embedding of a record, cached in the store by text hash."""
+        model_id = self.embedder.model_id
+        ids, vecs = self.store.load_embeddings(kind, model_id, prompt="query", rowids=[rowid])
+        if len(ids):
+            return vecs[0]
+        vec = self.embedder.encode([text], "query")[0]
+        self.store.put_embeddings(kind, model_id, [(rowid, text_hash)], vec[None, :], "query")
+        return vec
+
+    # ------------------------------------------------------------------ indexes
+    def index(self, kind: Kind) -> VectorIndex:
+        """The vector index of a kind, synced with the store."""
+        with self._lock:
+            self.sync(kind)
+            return self._indexes[kind]
+
+    def table(self, kind: Kind) -> CandidateTable:
+        """The candidate table of a kind, synced with the store."""
+        with self._lock:
+            self.sync(kind)
+            return self._tables[kind]
+
+    def sync(self, kind: Kind) -> int:
+        """Apply the store's changes since the index's revision; returns rows touched."""
+        with self._lock:
+            if kind not in self._indexes:
+                self._open(kind)
+            index = self._indexes[kind]
+            revision = self.store.revision(kind)
+            if revision == index.meta.revision:
+                return 0
+            changed, deleted = self.store.changes_since(kind, index.meta.revision)
+            stale = np.fromiter(changed | deleted, dtype=np.int64)
+            if self._needs_rebuild(index, len(index) + len(changed)):
+                self._rebuild(kind, revision)
+                return len(stale)
+            index.remove(stale)
+            ids, vectors = self.store.load_embeddings(
+                kind, self.embedder.model_id, rowids=sorted(changed)
+            )
+            index.add(ids, vectors)
+            table = self._tables[kind]
+            table.remove(stale)
+            table.upsert(self.store.attributes(kind, sorted(changed)))
+            index.meta.revision = revision
+            index.save(self.folder)
+            return len(stale)
+
+    def rebuild(self, kind: Kind) -> VectorIndex:
+        """Rebuild the index of a kind from the store's vectors."""
+        with self._lock:
+            self._rebuild(kind, self.store.revision(kind))
+            return self._indexes[kind]
+
+    def sizes(self) -> dict[str, int]:
+        with self._lock:
+            return {k.value: len(ix) for k, ix in self._indexes.items()}
+
+    def _needs_rebuild(self, index: VectorIndex, n: int) -> bool:
+        """Rebuild when the right index type changed (grown past exact, or far past IVF)."""
+        wanted = choose_spec(n, self.exact_max)
+        if wanted == index.meta.spec:
+            return False
+        return index.meta.spec == "IDMap2,Flat" or n > 4 * max(index.meta.count, 1)
+
+    def _open(self, kind: Kind) -> None:
+        loaded = VectorIndex.load(self.folder, kind.value, nprobe=self.nprobe)
+        if loaded is None or loaded.meta.model_id != self.embedder.model_id:
+            self._rebuild(kind, self.store.revision(kind))
+            return
+        self._indexes[kind] = loaded
+        table = CandidateTable()
+        table.upsert(self.store.attributes(kind))
+        self._tables[kind] = table
+        # Rows written after the saved revision are applied by the next sync.
+
+    def _rebuild(self, kind: Kind, revision: int) -> None:
+        model_id = self.embedder.model_id
+        ids, vectors = self.store.load_embeddings(kind, model_id)
+        spec = choose_spec(len(ids), self.exact_max)
+        meta = IndexMeta(
+            kind=kind.value, model_id=model_id, spec=spec, dim=self.embedder.dim, revision=revision
+        )
+        log.info("building %s index of %d %s", spec, len(ids), kind.value)
+        self._indexes[kind] = VectorIndex.build(meta, ids, vectors, nprobe=self.nprobe)
+        table = CandidateTable()
+        table.upsert(self.store.attributes(kind))
+        self._tables[kind] = table
+        self._indexes[kind].save(self.folder)

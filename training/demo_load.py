@@ -1,0 +1,55 @@
+"""Load a generated demo world into a data directory: records, outcomes and hidden truth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from matching.ingest import IngestReport
+from matching.service import Matcher
+from matching.store import Kind
+from training.demo_world import DemoWorld, generate
+
+log = logging.getLogger("werkmatch")
+
+
+def truth_dir(home: Path) -> Path:
+    """Where the demo world's hidden truth lives (never in the store)."""
+    return home / "demo"
+
+
+def load_demo(
+    matcher: Matcher,
+    jobseekers: int = 5000,
+    vacancies: int = 1500,
+    seed: int = 42,
+    progress: bool = True,
+) -> dict[str, object]:
+    """Generate a demo world and store it through the normal ingest path."""
+    start = time.perf_counter()
+    world: DemoWorld = generate(jobseekers, vacancies, seed=seed, progress=progress)
+    generated = time.perf_counter() - start
+    reports = {}
+    for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
+        report = IngestReport(kind=kind.value)
+        matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress=progress)
+        if report.errors:
+            raise RuntimeError(f"demo world produced invalid {kind.value}: {report.errors[:3]}")
+        reports[kind.value] = report.stored
+    matcher.store.add_outcomes(
+        {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
+    )
+    folder = truth_dir(matcher.settings.home)
+    folder.mkdir(parents=True, exist_ok=True)
+    world.truth_jobseekers.write_parquet(folder / "truth_jobseekers.parquet")
+    world.truth_vacancies.write_parquet(folder / "truth_vacancies.parquet")
+    world.jobseekers.write_parquet(folder / "jobseekers.parquet")
+    world.vacancies.write_parquet(folder / "vacancies.parquet")
+    return {
+        "jobseekers": reports["jobseekers"],
+        "vacancies": reports["vacancies"],
+        "outcomes": world.outcomes.height,
+        "generate_s": round(generated, 1),
+        "total_s": round(time.perf_counter() - start, 1),
+    }

@@ -1,0 +1,234 @@
+"""The demo world's hidden suitability of (vacancy, jobseeker) pairs and simulated outcomes.
+
+Suitability is what a good matchmaker would judge: occupation closeness (and experience),
+required skills, distance against the jobseeker's travel radius, education, hours, licences,
+plus a latent quality no record shows. It is ground truth for evaluation (relevance grades)
+and the basis of the simulated outcomes (invited / placed / rejected) that rankers train on.
+Simulated employers are less willing to hire people unemployed for over a year: the
+outcomes carry that bias on purpose, so the fairness report has something real to measure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from tqdm.auto import tqdm
+
+from matching.geo import geography, haversine_km
+from matching.records import EDUCATION_RANK, EducationLevel, Licence, licence_closure
+from matching.records import licence_mask as _mask
+from training import demo_vocab as V
+
+GRADE_EDGES = (1.0, 2.5, 4.0)  # suitability -> relevance grade 1, 2, 3
+
+
+def licence_mask(licences: list[str]) -> int:
+    """Bit mask of all licence categories covered by the licences held."""
+    return _mask(licence_closure([Licence(x) for x in licences]))
+
+
+def _rank(level: str | None) -> int:
+    return EDUCATION_RANK[EducationLevel(level)] if level else 0
+
+
+@dataclass
+class JobseekerArrays:
+    """Column arrays of jobseekers and their hidden truth, for vectorised scoring."""
+
+    ids: np.ndarray
+    occ: np.ndarray
+    isco: np.ndarray
+    past_uri: np.ndarray
+    past_isco: np.ndarray
+    edu: np.ndarray
+    lic: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    travel: np.ndarray
+    hours: np.ndarray
+    months: np.ndarray
+    latent: np.ndarray
+    skills: list[frozenset[str]]
+
+    @classmethod
+    def build(cls, js: pl.DataFrame, truth: pl.DataFrame) -> JobseekerArrays:
+        from matching.taxonomy import taxonomy
+
+        tax, geo = taxonomy(), geography()
+        t = js.select(
+            "id",
+            "education",
+            "licences",
+            "postcode",
+            "max_travel_km",
+            "hours_per_week",
+            "months_unemployed",
+            "skills",
+        ).join(truth, on="id")
+        rows = geo.rows(t["postcode"].to_list())
+        occ = t["occupation_uri"].to_numpy().astype(str)
+        past = t["past_uri"].to_numpy().astype(str)
+        return cls(
+            ids=t["id"].to_numpy().astype(str),
+            occ=occ,
+            isco=np.array([tax.occupations[u].isco for u in occ]),
+            past_uri=past,
+            past_isco=np.array([tax.occupations[u].isco for u in past]),
+            edu=np.array([_rank(e) for e in t["education"].to_list()]),
+            lic=np.array([licence_mask(x) for x in t["licences"].to_list()], dtype=np.int64),
+            lat=geo.lat[rows],
+            lon=geo.lon[rows],
+            travel=t["max_travel_km"].to_numpy().astype(float),
+            hours=t["hours_per_week"].to_numpy().astype(float),
+            months=t["months_unemployed"].to_numpy(),
+            latent=t["latent"].to_numpy(),
+            skills=[frozenset(s) for s in t["skills"].to_list()],
+        )
+
+
+def occupation_closeness(uri: str, isco: str, occ: np.ndarray, occ_isco: np.ndarray) -> np.ndarray:
+    """3 same occupation, 2 same ISCO unit group, 1.2 same minor group, 0.5 same sub-major."""
+    out = np.zeros(len(occ))
+    out[np.char.startswith(occ_isco, isco[:2])] = 0.5
+    out[np.char.startswith(occ_isco, isco[:3])] = 1.2
+    out[occ_isco == isco] = 2.0
+    out[occ == uri] = 3.0
+    return out
+
+
+def suitability(vac: dict, vac_uri: str, a: JobseekerArrays, idx: np.ndarray) -> np.ndarray:
+    """Hidden suitability of jobseekers `idx` for one vacancy (higher is better)."""
+    from matching.taxonomy import taxonomy
+
+    geo = geography()
+    v_isco = taxonomy().occupations[vac_uri].isco
+    r = geo.row(vac["postcode"])
+    dist = haversine_km(geo.lat[r], geo.lon[r], a.lat[idx], a.lon[idx])
+    over = np.maximum(0.0, dist - a.travel[idx])
+    required = set(vac["required_skills"])
+    skill = np.array([len(required & a.skills[i]) / max(1, len(required)) for i in idx])
+    gap = _rank(vac["min_education"]) - a.edu[idx]
+    need = licence_mask(vac["required_licences"])
+    lic_ok = (a.lic[idx] & need) == need
+    short = np.maximum(0.0, vac["hours_min"] - a.hours[idx])
+    extra = np.maximum(0.0, a.hours[idx] - vac["hours_max"])
+    return (
+        occupation_closeness(vac_uri, v_isco, a.occ[idx], a.isco[idx])
+        + 0.6 * (a.past_isco[idx] == v_isco)
+        + 1.5 * skill
+        - 0.02 * dist
+        - 0.15 * over
+        - 0.6 * np.maximum(0, gap)
+        - 0.15 * np.maximum(0, -gap - 2)
+        - 0.06 * short
+        - 0.03 * extra
+        - 3.0 * ~lic_ok
+        + 0.5 * a.latent[idx]
+    )
+
+
+def grade(suit: np.ndarray) -> np.ndarray:
+    """Relevance grade 0-3 of suitability values."""
+    return np.searchsorted(np.asarray(GRADE_EDGES), suit, side="right")
+
+
+def _reason(rng: np.random.Generator, vac: dict, a: JobseekerArrays, i: int, dist: float) -> str:
+    need = licence_mask(vac["required_licences"])
+    if (a.lic[i] & need) != need:
+        return "geen passend rijbewijs"
+    if dist > a.travel[i]:
+        return "reisafstand te groot"
+    if _rank(vac["min_education"]) > a.edu[i]:
+        return "opleidingsniveau te laag"
+    if a.hours[i] < vac["hours_min"] - 4:
+        return "niet beschikbaar op gevraagde uren"
+    generic = V.REJECTION_REASONS[:1] + V.REJECTION_REASONS[5:]
+    return generic[rng.integers(len(generic))]
+
+
+def _tension(js: pl.DataFrame, jt: pl.DataFrame, vac: pl.DataFrame, vt: pl.DataFrame) -> dict:
+    """Vacancies per short-term unemployed jobseeker by (ISCO sub-major, region)."""
+    from matching.taxonomy import taxonomy
+
+    tax, geo = taxonomy(), geography()
+
+    def keyed(frame: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+        t = frame.join(truth, on="id")
+        return t.with_columns(
+            pl.Series("grp", [tax.occupations[u].isco[:2] for u in t["occupation_uri"]]),
+            pl.Series("region", [geo.region_of(p) for p in t["postcode"]]),
+        )
+
+    jobs = keyed(vac, vt).group_by("grp", "region").len("v")
+    short = keyed(js.filter(pl.col("months_unemployed") < 6), jt).group_by("grp", "region").len("j")
+    both = jobs.join(short, on=["grp", "region"], how="full", coalesce=True).fill_null(0)
+    return {(g, r): (v + 0.5) / (j + 0.5) for g, r, v, j in both.iter_rows()}
+
+
+def simulate_outcomes(
+    rng: np.random.Generator,
+    js: pl.DataFrame,
+    js_truth: pl.DataFrame,
+    vac: pl.DataFrame,
+    vac_truth: pl.DataFrame,
+    max_vacancies: int = 3000,
+    progress: bool = True,
+) -> pl.DataFrame:
+    """Matchmakers shortlist ~10 plausible candidates per vacancy; employers invite and hire."""
+    from matching.taxonomy import taxonomy
+
+    tax, geo = taxonomy(), geography()
+    a = JobseekerArrays.build(js, js_truth)
+    tension = _tension(js, js_truth, vac, vac_truth)
+    by_group: dict[str, np.ndarray] = {}
+    for g in np.unique(np.char.ljust(a.isco, 2).astype("U2")):
+        by_group[g] = np.flatnonzero(np.char.startswith(a.isco, g))
+    uris = dict(zip(vac_truth["id"], vac_truth["occupation_uri"], strict=True))
+    rows = []
+    n = min(len(vac), max_vacancies)
+    for v in tqdm(
+        vac.head(n).iter_rows(named=True), total=n, desc="demo outcomes", disable=not progress
+    ):
+        uri = uris[v["id"]]
+        v_isco = tax.occupations[uri].isco
+        r = geo.row(v["postcode"])
+        pool = by_group.get(v_isco[:2], np.zeros(0, dtype=int))
+        dist_all = haversine_km(geo.lat[r], geo.lon[r], a.lat[pool], a.lon[pool])
+        near = pool[dist_all < 60]
+        explore = rng.integers(0, len(a.ids), 4)
+        cand = np.unique(np.concatenate([near, explore]))
+        suit = suitability(v, uri, a, cand)
+        perceived = suit + rng.normal(0, 1.0, len(cand))
+        chosen = np.argsort(-perceived)[: int(rng.integers(6, 13))]
+        t = tension.get((v_isco[:2], geo.region_of(v["postcode"])), 1.0)
+        placed_one = False
+        for c in chosen:
+            i, s = int(cand[c]), float(suit[c])
+            dist = float(haversine_km(geo.lat[r], geo.lon[r], a.lat[i], a.lon[i]))
+            invited = rng.random() < 1 / (1 + np.exp(-(s - 1.8)))
+            hire_logit = 2.0 * (s - 3.0) + 0.3 * np.log(t) - 0.8 * (a.months[i] >= 12)
+            if invited and not placed_one and rng.random() < 1 / (1 + np.exp(-hire_logit)):
+                outcome, reason, placed_one = "placed", None, True
+            elif invited:
+                outcome, reason = "invited", None
+            else:
+                outcome, reason = "rejected", _reason(rng, v, a, i, dist)
+            rows.append(
+                {
+                    "vacancy_id": v["id"],
+                    "jobseeker_id": str(a.ids[i]),
+                    "outcome": outcome,
+                    "reason": reason,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "vacancy_id": pl.Utf8,
+            "jobseeker_id": pl.Utf8,
+            "outcome": pl.Utf8,
+            "reason": pl.Utf8,
+        },
+    )

@@ -1,0 +1,417 @@
+"""A seeded generator of realistic Dutch jobseekers, vacancies and outcomes.
+
+Occupations are real ESCO occupations (Dutch labels and descriptions), places real PC4 areas
+with their arbeidsmarktregio. Attributes are drawn with numpy in one go per column; free
+text is composed from varied sentence pools. A hidden suitability per pair (see
+`training.demo_truth`) drives simulated matchmaker outcomes that rankers learn from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+from sklearn.feature_extraction.text import TfidfVectorizer
+from tqdm.auto import tqdm
+
+from matching.geo import geography
+from matching.taxonomy import _read_csv, taxonomy
+from training import demo_vocab as V
+
+log = logging.getLogger("werkmatch")
+
+REFERENCE_DATE = dt.date(2026, 11, 1)  # the demo world's "today", fixed for reproducibility
+POOL_SIZE = 400
+
+
+@dataclass
+class DemoWorld:
+    """Records as frames ready for ingest, plus the hidden truth and simulated outcomes."""
+
+    jobseekers: pl.DataFrame
+    vacancies: pl.DataFrame
+    truth_jobseekers: pl.DataFrame
+    truth_vacancies: pl.DataFrame
+    outcomes: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class OccupationPool:
+    """The occupations the demo economy uses, with what is drawn per occupation."""
+
+    uris: list[str]
+    isco: np.ndarray  # (n,) str
+    labels: list[list[str]]  # preferred label first, then alt labels
+    duties: list[str]
+    skills: list[list[str]]
+    popularity: np.ndarray  # jobseeker share per occupation
+    demand: np.ndarray  # vacancy share per occupation
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    parts = [p.strip() for p in text.replace("\n", " ").split(". ") if p.strip()]
+    out = ". ".join(parts[:n])
+    return out if out.endswith(".") else out + "."
+
+
+@lru_cache(maxsize=1)
+def _skill_profiles() -> tuple[list[str], np.ndarray]:
+    """Skill labels and an occupation x skill relevance matrix (TF-IDF of ESCO texts)."""
+    tax = taxonomy()
+    groups = pl.concat(
+        [
+            _read_csv(f, columns=["preferredLabel", "altLabels", "description"])
+            for f in ("skillGroups_nl.csv", "transversalSkillsCollection_nl.csv")
+        ]
+    ).unique(subset="preferredLabel", keep="first", maintain_order=True)
+    skill_texts = (
+        groups.select(
+            pl.concat_str(
+                ["preferredLabel", "altLabels", "description"], separator=" ", ignore_nulls=True
+            )
+        )
+        .to_series()
+        .to_list()
+    )
+    occ_texts = [f"{o.label} {o.description}" for o in tax.occupations.values()]
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=2, max_df=0.2).fit(skill_texts + occ_texts)
+    sim = (vec.transform(occ_texts) @ vec.transform(skill_texts).T).toarray()
+    return groups["preferredLabel"].to_list(), sim
+
+
+def occupation_pool(rng: np.random.Generator, size: int = POOL_SIZE) -> OccupationPool:
+    """Draw the demo economy's occupations, stratified by ISCO major group."""
+    tax = taxonomy()
+    occs = [o for o in tax.occupations.values() if o.description and o.alt_labels]
+    skill_labels, sim = _skill_profiles()
+    index_of = {uri: i for i, uri in enumerate(tax.occupations)}
+    chosen = []
+    for major, share in V.MAJOR_GROUP_SHARE.items():
+        group = [o for o in occs if o.isco.startswith(major)]
+        k = min(len(group), max(1, round(share * size)))
+        chosen += [group[i] for i in rng.choice(len(group), k, replace=False)]
+    skills = []
+    for o in chosen:
+        top = np.argsort(-sim[index_of[o.uri]])[:10]
+        own = [skill_labels[j] for j in top]
+        certs = V.CERTIFICATES.get(o.isco, []) or V.CERTIFICATES.get(o.isco[:2], [])
+        skills.append(certs + own)
+    n = len(chosen)
+    popularity = rng.zipf(1.6, n).astype(float)
+    popularity = np.minimum(popularity, 40) / np.minimum(popularity, 40).sum()
+    demand = popularity * rng.lognormal(0.0, 0.8, n)
+    return OccupationPool(
+        uris=[o.uri for o in chosen],
+        isco=np.array([o.isco for o in chosen]),
+        labels=[[o.label, *o.alt_labels] for o in chosen],
+        duties=[_first_sentences(o.description) for o in chosen],
+        skills=skills,
+        popularity=popularity,
+        demand=demand / demand.sum(),
+    )
+
+
+def _choice(rng: np.random.Generator, options: list, p: list | None, n: int) -> np.ndarray:
+    return np.asarray(options, dtype=object)[rng.choice(len(options), n, p=p)]
+
+
+def _licences(rng: np.random.Generator, isco: np.ndarray) -> list[list[str]]:
+    n = len(isco)
+    has_b = rng.random(n) < 0.68
+    driver = np.char.startswith(isco.astype(str), "83")
+    bus = np.char.startswith(isco.astype(str), "8331")
+    farm = np.char.startswith(isco.astype(str), "6")
+    out = []
+    for i in range(n):
+        lic = []
+        if has_b[i] or driver[i]:
+            lic.append("B")
+            if rng.random() < 0.15:
+                lic.append("BE")
+        if driver[i] and not bus[i] and rng.random() < 0.8:
+            lic += ["C", "CE"] if rng.random() < 0.6 else ["C"]
+        if bus[i] and rng.random() < 0.85:
+            lic.append("D")
+        if farm[i] and rng.random() < 0.6:
+            lic.append("T")
+        if rng.random() < 0.08:
+            lic.append("A")
+        out.append(lic)
+    return out
+
+
+def _education(rng: np.random.Generator, isco: np.ndarray) -> np.ndarray:
+    out = np.empty(len(isco), dtype=object)
+    majors = np.array([c[0] for c in isco])
+    for major, (levels, probs) in V.EDUCATION_BY_MAJOR.items():
+        mask = majors == major
+        out[mask] = _choice(rng, levels, probs, int(mask.sum()))
+    return out
+
+
+def _months_unemployed(rng: np.random.Generator, n: int) -> np.ndarray:
+    phase = rng.choice(4, n, p=[0.33, 0.2, 0.2, 0.27])
+    lo = np.array([0, 3, 6, 12])[phase]
+    hi = np.array([3, 6, 12, 12])[phase]
+    tail = np.minimum(rng.exponential(16, n), 108)
+    months = lo + rng.random(n) * (hi - lo) + np.where(phase == 3, tail, 0)
+    return months.astype(int)
+
+
+def _pick(rng: np.random.Generator, seq: list[str], k: int) -> list[str]:
+    k = min(k, len(seq))
+    return [seq[i] for i in sorted(rng.choice(len(seq), k, replace=False))]
+
+
+def _jobseeker_frames(
+    rng: np.random.Generator, pool: OccupationPool, n: int, progress: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    geo = geography()
+    occ = rng.choice(len(pool.uris), n, p=pool.popularity)
+    # A third wants to move to a related occupation: their past job differs from the wish.
+    same_minor = {
+        m: np.flatnonzero(np.char.startswith(pool.isco, m)) for m in {c[:3] for c in pool.isco}
+    }
+    past = occ.copy()
+    switch = rng.random(n) < 0.33
+    for i in np.flatnonzero(switch):
+        options = same_minor[pool.isco[occ[i]][:3]]
+        past[i] = options[rng.integers(len(options))]
+    isco = pool.isco[occ]
+    pc_rows = rng.integers(0, len(geo.codes), n)
+    travel = _choice(
+        rng,
+        [5, 10, 15, 20, 25, 30, 40, 50, 75],
+        [0.04, 0.14, 0.14, 0.16, 0.2, 0.12, 0.1, 0.07, 0.03],
+        n,
+    ).astype(float)
+    hours = _choice(
+        rng,
+        [12, 16, 20, 24, 28, 32, 36, 38, 40],
+        [0.03, 0.05, 0.07, 0.1, 0.06, 0.2, 0.17, 0.08, 0.24],
+        n,
+    ).astype(float)
+    months = _months_unemployed(rng, n)
+    benefit = np.where(months < 24, "WW", "WWB").astype(object)
+    benefit[rng.random(n) < 0.2] = "WWB"
+    benefit[rng.random(n) < 0.05] = "Wajong"
+    benefit[rng.random(n) < 0.08] = "geen"
+    age = _choice(rng, ["15-26", "27-44", "45-54", "55-67"], [0.15, 0.4, 0.25, 0.2], n)
+    age[rng.random(n) < 0.12] = None
+    education = _education(rng, isco)
+    licences = _licences(rng, isco)
+    coded = rng.random(n) < 0.6
+    available = rng.integers(-30, 45, n)
+    latent = rng.normal(-0.25 * (months >= 12), 1.0)
+    years = np.clip(rng.gamma(2.0, 4.0, n), 1, 35).astype(int)
+    rows = []
+    for i in tqdm(range(n), desc="demo jobseekers", unit="js", disable=not progress):
+        o, p = occ[i], past[i]
+        want = pool.labels[o][rng.integers(len(pool.labels[o]))]
+        if rng.random() < 0.15:
+            want = want.capitalize() if rng.random() < 0.5 else want.lower()
+        past_label = pool.labels[p][rng.integers(len(pool.labels[p]))]
+        skills = _pick(rng, pool.skills[p], int(rng.integers(3, 7)))
+        if p != o:
+            skills += _pick(rng, pool.skills[o], 2)
+        if rng.random() < 0.4:
+            skills.append(f"{V.LANGUAGES[rng.integers(len(V.LANGUAGES))]} spreken")
+        city = geo.table["city"][int(pc_rows[i])]
+        cv = _cv_text(
+            rng,
+            pool,
+            i,
+            o,
+            p,
+            past_label,
+            want,
+            skills,
+            education[i],
+            licences[i],
+            years[i],
+            city,
+            travel[i],
+            hours[i],
+        )
+        rows.append(
+            {
+                "id": f"WZ-{i + 1:07d}",
+                "cv_text": cv,
+                "desired_occupation": want,
+                "desired_esco_uri": pool.uris[o] if coded[i] else None,
+                "skills": list(dict.fromkeys(skills)),
+                "education": education[i],
+                "licences": licences[i],
+                "postcode": geo.codes[int(pc_rows[i])],
+                "max_travel_km": travel[i],
+                "hours_per_week": hours[i],
+                "available_from": REFERENCE_DATE + dt.timedelta(days=int(available[i])),
+                "months_unemployed": int(months[i]),
+                "benefit": benefit[i],
+                "age_band": age[i],
+            }
+        )
+    frame = pl.DataFrame(rows, schema_overrides={"age_band": pl.Utf8, "desired_esco_uri": pl.Utf8})
+    truth = pl.DataFrame(
+        {
+            "id": frame["id"],
+            "occupation_uri": [pool.uris[o] for o in occ],
+            "past_uri": [pool.uris[p] for p in past],
+            "latent": latent,
+        }
+    )
+    return frame, truth
+
+
+def _cv_text(rng, pool, i, o, p, past_label, want, skills, edu, lic, years, city, km, hours):
+    def pick(options: list[str]) -> str:
+        return options[rng.integers(len(options))]
+
+    y2 = 2026 - int(rng.integers(0, 4))
+    y1 = y2 - int(rng.integers(1, max(2, min(years, 15)) + 1))
+    employer = pick(V.FIRST_EMPLOYERS).format(city=city)
+    duty = pool.duties[p]
+    parts = [
+        pick(V.CV_OPENINGS).format(occ=past_label, years=years),
+        pick(V.CV_EXPERIENCE).format(
+            y1=y1,
+            y2=y2,
+            y2_minus=y2 - y1,
+            past=past_label,
+            employer=employer,
+            city=city,
+            duty=duty[0].lower() + duty[1:],
+            duty_cap=duty,
+        ),
+    ]
+    optional = [
+        pick(V.CV_SKILLS).format(skills=", ".join(skills)),
+        pick(V.CV_EDUCATION).format(edu=edu),
+        pick(V.CV_WISHES).format(want=want, city=city, hours=int(hours), km=int(km)),
+        pick(V.CV_EXTRA).format(lang1="Nederlands", lang2=pick(V.LANGUAGES[1:])),
+    ]
+    if lic:
+        optional.append(pick(V.CV_LICENCES).format(lic=" en ".join(lic)))
+    keep = [s for s in optional if rng.random() < 0.75]
+    rng.shuffle(keep)
+    return " ".join(parts + keep)
+
+
+def _vacancy_frames(
+    rng: np.random.Generator, pool: OccupationPool, n: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    geo = geography()
+    regions = sorted(set(geo.region_codes.tolist()))
+    region_boost = dict(zip(regions, rng.lognormal(0, 0.5, len(regions)), strict=True))
+    weights = np.array([region_boost[r] for r in geo.region_codes])
+    pc_rows = rng.choice(len(geo.codes), n, p=weights / weights.sum())
+    occ = rng.choice(len(pool.uris), n, p=pool.demand)
+    isco = pool.isco[occ]
+    hours = _choice(
+        rng,
+        [(32, 40), (36, 40), (24, 32), (16, 24), (38, 40), (20, 32), (40, 40), (12, 20)],
+        [0.25, 0.2, 0.15, 0.1, 0.1, 0.1, 0.05, 0.05],
+        n,
+    )
+    contract = _choice(
+        rng, ["vast", "tijdelijk", "uitzend", "oproep", "leerwerk"], [0.3, 0.4, 0.2, 0.05, 0.05], n
+    )
+    coded = rng.random(n) < 0.5
+    posted = rng.integers(0, 60, n)
+    status = np.where(rng.random(n) < 0.93, "open", "closed")
+    rows = []
+    for i in range(n):
+        o = occ[i]
+        city = geo.table["city"][int(pc_rows[i])]
+        region = geo.region_names[str(geo.region_codes[int(pc_rows[i])])]
+        label = pool.labels[o][0 if rng.random() < 0.5 else rng.integers(len(pool.labels[o]))]
+        hmin, hmax = hours[i]
+        deco = V.TITLE_DECORATIONS[rng.integers(len(V.TITLE_DECORATIONS))]
+        title = deco.format(
+            t=label, T=label.capitalize(), city=city, region=region, hmin=hmin, hmax=hmax
+        )
+        required = _pick(rng, pool.skills[o][:8], int(rng.integers(2, 5)))
+        nice = [s for s in _pick(rng, pool.skills[o], 3) if s not in required]
+        major = isco[i][0]
+        min_edu = V.MIN_EDUCATION_BY_MAJOR[major]
+        lic = []
+        if isco[i].startswith("83") and not isco[i].startswith("8331"):
+            lic = ["CE"] if rng.random() < 0.6 else ["C"]
+        elif isco[i].startswith("8331"):
+            lic = ["D"]
+        elif rng.random() < 0.12:
+            lic = ["B"]
+        employer = V.EMPLOYER_PATTERNS[rng.integers(len(V.EMPLOYER_PATTERNS))].format(
+            surname=V.SURNAMES[rng.integers(len(V.SURNAMES))],
+            surname2=V.SURNAMES[rng.integers(len(V.SURNAMES))],
+            sector=V.SECTOR_BY_MAJOR[major][rng.integers(len(V.SECTOR_BY_MAJOR[major]))],
+            city=city,
+            region=region,
+        )
+        s1 = int(rng.integers(22, 45)) * 100
+        desc = [
+            V.VACANCY_INTROS[rng.integers(len(V.VACANCY_INTROS))].format(
+                employer=employer, city=city, region=region, t=label
+            ),
+            V.VACANCY_DUTIES[rng.integers(len(V.VACANCY_DUTIES))].format(duty=pool.duties[o]),
+            V.VACANCY_ASKS[rng.integers(len(V.VACANCY_ASKS))].format(skills=", ".join(required)),
+        ]
+        if min_edu and rng.random() < 0.7:
+            desc.append(V.VACANCY_EDU[rng.integers(len(V.VACANCY_EDU))].format(edu=min_edu))
+        if lic:
+            desc.append(f"Rijbewijs {' en '.join(lic)} is vereist.")
+        desc.append(
+            V.VACANCY_OFFERS[rng.integers(len(V.VACANCY_OFFERS))].format(
+                s1=s1,
+                s2=s1 + int(rng.integers(3, 12)) * 100,
+                hmin=hmin,
+                hmax=hmax,
+                contract=contract[i],
+            )
+        )
+        rows.append(
+            {
+                "id": f"VAC-{i + 1:06d}",
+                "employer": employer,
+                "title": title[:200],
+                "description": " ".join(desc),
+                "esco_uri": pool.uris[o] if coded[i] else None,
+                "required_skills": required,
+                "nice_skills": nice,
+                "min_education": min_edu,
+                "required_licences": lic,
+                "postcode": geo.codes[int(pc_rows[i])],
+                "hours_min": float(hmin),
+                "hours_max": float(hmax),
+                "contract_type": contract[i],
+                "status": status[i],
+                "posted_date": REFERENCE_DATE - dt.timedelta(days=int(posted[i])),
+            }
+        )
+    frame = pl.DataFrame(rows, schema_overrides={"esco_uri": pl.Utf8, "min_education": pl.Utf8})
+    truth = pl.DataFrame({"id": frame["id"], "occupation_uri": [pool.uris[o] for o in occ]})
+    return frame, truth
+
+
+def generate(
+    jobseekers: int = 5000,
+    vacancies: int = 1500,
+    seed: int = 42,
+    progress: bool = True,
+    max_outcome_vacancies: int = 3000,
+) -> DemoWorld:
+    """Generate a demo world; the same seed gives the same world."""
+    from training.demo_truth import simulate_outcomes
+
+    rng = np.random.default_rng(seed)
+    pool = occupation_pool(rng)
+    js, js_truth = _jobseeker_frames(rng, pool, jobseekers, progress)
+    vac, vac_truth = _vacancy_frames(rng, pool, vacancies)
+    outcomes = simulate_outcomes(
+        rng, js, js_truth, vac, vac_truth, max_vacancies=max_outcome_vacancies, progress=progress
+    )
+    return DemoWorld(js, vac, js_truth, vac_truth, outcomes)
