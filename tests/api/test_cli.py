@@ -1,0 +1,54 @@
+"""The werkmatch command line, run in-process on a temporary data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from matching.config import get_settings
+
+
+@pytest.fixture
+def home(tmp_path: Path, model_dir: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("WERKMATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WERKMATCH_MODEL_DIR", str(model_dir))
+    get_settings.cache_clear()
+    yield tmp_path / "home"
+    get_settings.cache_clear()
+
+
+def test_demo_ingest_and_shortlist(home: Path, tmp_path: Path, capsys):
+    assert main(["demo", "--jobseekers", "60", "--vacancies", "10", "--seed", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["jobseekers"] == 60 and summary["vacancies"] == 10 and summary["outcomes"] > 0
+    assert (home / "demo" / "truth_jobseekers.parquet").exists()
+
+    csv = tmp_path / "more.csv"
+    csv.write_text(
+        "id,desired_occupation,education,postcode,hours_per_week,licences\n"
+        "WZ-X1,kok,mbo2,3011,32,B\n"
+        "WZ-X2,kok,doctoraal,3011,32,\n"
+        "WZ-X3,kok,mbo2,3011,99,B\n"
+    )
+    assert main(["ingest", "jobseekers", str(csv)]) == 1
+    out, err = capsys.readouterr()
+    assert "1 of 3 rows stored, 2 rejected" in out
+    assert "row 2: education:" in err and "row 3: hours_per_week:" in err
+
+    assert main(["shortlist", "VAC-000001", "--k", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Shortlist for VAC-000001")
+    assert main(["shortlist", "VAC-000001", "--k", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["query_id"] == "VAC-000001"
+    assert main(["shortlist", "VAC-NOPE"]) == 2
+
+
+def test_setup_loads_demo_only_into_an_empty_store(home: Path, capsys):
+    assert main(["setup", "--jobseekers", "30", "--vacancies", "5"]) == 0
+    first = capsys.readouterr().out
+    assert '"demo"' in first
+    assert main(["setup"]) == 0
+    assert '"demo"' not in capsys.readouterr().out  # reused, nothing regenerated

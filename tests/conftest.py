@@ -1,0 +1,71 @@
+"""Shared fixtures: the real embedding model (converted once), small demo worlds, matchers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from matching.config import EMBEDDING_MODEL_NAME, Settings
+from matching.service import Matcher
+from models.embedder import Embedder, ensure_model
+from training.demo_world import DemoWorld, generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+SMALL_JOBSEEKERS, SMALL_VACANCIES = 300, 80
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The converted e5 model, shared by all tests (converted on first use)."""
+    configured = os.environ.get("WERKMATCH_MODEL_DIR")
+    path = Path(configured) if configured else REPO / "var" / "models" / EMBEDDING_MODEL_NAME
+    return ensure_model(path)
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir: Path) -> Embedder:
+    return Embedder(model_dir, batch_size=32)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_dir: Path) -> Settings:
+    """Settings on a fresh data directory."""
+    return Settings(home=tmp_path / "home", model_dir=model_dir)
+
+
+@pytest.fixture
+def matcher(settings: Settings, embedder: Embedder) -> Matcher:
+    """A matcher on an empty store."""
+    return Matcher(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def small_world() -> DemoWorld:
+    return generate(SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
+
+
+@pytest.fixture(scope="session")
+def world_home(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path, embedder: Embedder
+) -> Path:
+    """A data directory holding the small demo world, embedded and indexed (built once)."""
+    from training.demo_load import load_demo
+
+    home = tmp_path_factory.mktemp("world")
+    m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
+    load_demo(m, SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
+    m.prepare(progress=False)
+    return home
+
+
+@pytest.fixture
+def world(world_home: Path, model_dir: Path, embedder: Embedder) -> Matcher:
+    """A read-only matcher on the small demo world (do not write through it)."""
+    return Matcher(Settings(home=world_home, model_dir=model_dir), embedder=embedder)

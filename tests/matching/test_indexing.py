@@ -1,0 +1,115 @@
+"""Indexes follow the store: incremental sync, rebuild when missing or stale, no re-embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.config import Settings
+from matching.service import Matcher
+from matching.store import Kind
+from models.embedder import Embedder
+from tests.factories import jobseeker
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts the texts it embeds."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.texts = inner, 0
+        self.model_id, self.dim = inner.model_id, inner.dim
+
+    def encode(self, texts, prompt, progress=False):
+        self.texts += len(texts)
+        return self.inner.encode(texts, prompt, progress)
+
+
+def people(n: int) -> list:
+    jobs = ["kok", "heftruckchauffeur", "verpleegkundige", "timmerman", "schoonmaker"]
+    return [
+        jobseeker(
+            id=f"WZ-{i}",
+            desired_occupation=jobs[i % 5],
+            cv_text=f"Ik werk al {i} jaar als {jobs[i % 5]}.",
+        )
+        for i in range(n)
+    ]
+
+
+def test_unchanged_texts_are_never_embedded_again(settings: Settings, embedder: Embedder):
+    counting = CountingEmbedder(embedder)
+    m = Matcher(settings, embedder=counting)
+    m.upsert(people(6))
+    assert counting.texts == 6
+    m.upsert(people(6))  # same texts
+    m.upsert([people(6)[0].model_copy(update={"postcode": "1012"})])  # attribute only
+    assert counting.texts == 6
+    m.upsert([jobseeker(id="WZ-0", cv_text="Nu wil ik graag bakker worden.")])
+    assert counting.texts == 7
+    assert Matcher(settings, embedder=counting).prepare(progress=False) == {
+        "jobseekers": 0,
+        "vacancies": 0,
+    }
+
+
+def test_add_update_delete_reach_the_index(matcher: Matcher):
+    matcher.upsert(people(5))
+    index = matcher.indexer.index(Kind.JOBSEEKERS)
+    assert len(index) == 5
+    rowid = matcher.store.rowid(Kind.JOBSEEKERS, "WZ-1")
+    matcher.upsert(
+        [
+            jobseeker(
+                id="WZ-1",
+                desired_occupation="piloot",
+                cv_text="Verkeersvlieger met 5000 vlieguren.",
+            )
+        ]
+    )
+    q = matcher.embedder.encode(["Verkeersvlieger gezocht"], "query")
+    _, ids = matcher.indexer.index(Kind.JOBSEEKERS).search(q, 1)
+    assert ids[0, 0] == rowid and len(matcher.indexer.index(Kind.JOBSEEKERS)) == 5
+    matcher.delete(Kind.JOBSEEKERS, "WZ-1")
+    _, ids = matcher.indexer.index(Kind.JOBSEEKERS).search(q, 5)
+    assert rowid not in ids[0] and len(matcher.indexer.index(Kind.JOBSEEKERS)) == 4
+    assert len(matcher.indexer.table(Kind.JOBSEEKERS)) == 4
+
+
+def test_writes_of_another_process_are_picked_up(settings: Settings, embedder: Embedder):
+    serving = Matcher(settings, embedder=embedder)
+    serving.upsert(people(3))
+    assert len(serving.indexer.index(Kind.JOBSEEKERS)) == 3
+    other = Matcher(settings, embedder=embedder)  # e.g. a CLI ingest beside the server
+    other.upsert(people(5)[3:])
+    other.delete(Kind.JOBSEEKERS, "WZ-0")
+    assert len(serving.indexer.index(Kind.JOBSEEKERS)) == 4
+    assert len(serving.indexer.table(Kind.JOBSEEKERS)) == 4
+
+
+def test_missing_or_foreign_index_is_rebuilt_from_the_store(settings: Settings, embedder: Embedder):
+    m = Matcher(settings, embedder=embedder)
+    m.upsert(people(4))
+    for f in settings.indexes_dir.glob("jobseekers.*"):
+        f.unlink()
+    fresh = Matcher(settings, embedder=embedder)
+    assert len(fresh.indexer.index(Kind.JOBSEEKERS)) == 4
+    # An index made by another model is not trusted.
+    meta = settings.indexes_dir / "jobseekers.json"
+    meta.write_text(meta.read_text().replace(embedder.model_id, "other-model@123"))
+    again = Matcher(settings, embedder=embedder)
+    index = again.indexer.index(Kind.JOBSEEKERS)
+    assert index.meta.model_id == embedder.model_id and len(index) == 4
+
+
+def test_index_grows_from_exact_to_ivf(settings: Settings, embedder: Embedder):
+    small = settings.model_copy(update={"exact_index_max": 3})
+    m = Matcher(small, embedder=embedder)
+    m.upsert(people(3))
+    assert m.indexer.index(Kind.JOBSEEKERS).meta.spec == "IDMap2,Flat"
+    m.upsert(people(8))
+    index = m.indexer.index(Kind.JOBSEEKERS)
+    assert index.meta.spec.startswith("IVF") and len(index) == 8
+    vec = m.embedder.encode(["Ik werk al 7 jaar als timmerman."], "passage")
+    _, ids = index.search(vec, 2)
+    timmerman = {m.store.rowid(Kind.JOBSEEKERS, f"WZ-{i}") for i in (3, 7)}
+    assert set(ids[0].tolist()) == timmerman
+    assert np.isfinite(index.nbytes())

@@ -1,0 +1,170 @@
+"""Shortlists: hard filters before retrieval, order, overrides, explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.candidates import CandidateTable
+from matching.filters import Overrides, check_pairs
+from matching.records import Licence
+from matching.service import Matcher, NotFoundError
+from matching.store import Kind
+from tests.factories import jobseeker, vacancy
+
+TODAY = dt.date(2026, 11, 1)
+
+
+def test_filters_on_hand_made_pairs():
+    v = vacancy(required_licences=["C"], hours_min=32)
+    people = [
+        jobseeker(id="A", licences=["CE"]),  # CE covers C; Rotterdam, close by
+        jobseeker(id="B", licences=["B"]),  # no C
+        jobseeker(id="C", licences=["C"], postcode="9711", max_travel_km=50),  # Groningen: far
+        jobseeker(id="D", licences=["C"], hours_per_week=24),  # 8 hours short
+        jobseeker(id="E", licences=["C"], hours_per_week=28),  # within 4 hours tolerance
+        jobseeker(id="F", licences=["C"], available_from=TODAY + dt.timedelta(days=200)),
+    ]
+    checks = check_pairs([v] * len(people), people, today=TODAY)
+    assert checks.passed.tolist() == [True, False, False, False, True, False]
+    assert checks.missing_licences[1] == ["C"]
+    assert checks.distance_km[2] > 150 and not checks.distance_ok[2]
+    assert checks.same_region[0] and not checks.same_region[2]
+
+
+def test_no_pairs_no_error():
+    checks = check_pairs([], [])
+    assert checks.passed.shape == (0,) and checks.failed_counts()["distance"] == 0
+
+
+def test_vacancy_without_eligible_candidates_gives_empty_shortlist(matcher: Matcher):
+    matcher.upsert([vacancy(postcode="9711")])
+    matcher.upsert([jobseeker(max_travel_km=5)])
+    result = matcher.shortlist("VAC-T1")
+    assert result.items == [] and result.filtered_out["distance"] == 1
+
+
+def test_overrides_tighten_distance_and_replace_licences():
+    v = vacancy(required_licences=["C"])
+    js = [jobseeker(id="A", licences=["B"], postcode="3000")]  # ~4 km from 3012
+    assert not check_pairs([v], js, today=TODAY).passed[0]
+    o = Overrides(required_licences=(Licence.B,))
+    assert check_pairs([v], js, o, today=TODAY).passed[0]
+    o = Overrides(required_licences=(), max_distance_km=1.0)
+    assert not check_pairs([v], js, o, today=TODAY).passed[0]
+    o = Overrides(required_licences=(), regions=("AM18",))
+    assert not check_pairs([v], js, o, today=TODAY).passed[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([None, 5.0, 30.0]),
+    st.sampled_from([None, (), (Licence.B,), (Licence.CE,)]),
+)
+def test_vectorised_eligibility_agrees_with_pair_checks(small_world, seed, max_km, licences):
+    """The candidate table (before search) and check_pairs (explanations) never disagree."""
+    from matching.records import Jobseeker, Vacancy
+    from matching.store import _row_of
+
+    rng = np.random.default_rng(seed)
+    people = [Jobseeker.model_validate(r) for r in small_world.jobseekers.head(120).to_dicts()]
+    vac = Vacancy.model_validate(small_world.vacancies.to_dicts()[int(rng.integers(80))])
+    rows = [_row_of(p, dt.datetime.now(dt.UTC), 1) for p in people]
+    table = CandidateTable()
+    table.upsert(
+        {
+            k: np.array([r[k] for r in rows], dtype=object)
+            if k == "postcode"
+            else np.array([r[k] for r in rows])
+            for k in rows[0]
+        }
+        | {"rowid": np.arange(len(rows))}
+    )
+    o = Overrides(max_distance_km=max_km, required_licences=licences)
+    eligible = set(table.jobseekers_for(vac, o, today=TODAY).rowids.tolist())
+    checks = check_pairs([vac] * len(people), people, o, today=TODAY)
+    assert eligible == set(np.flatnonzero(checks.passed).tolist())
+
+
+def test_shortlist_on_demo_world_respects_filters_and_order(world: Matcher):
+    vid = world.store.ids(Kind.VACANCIES)[0]
+    result = world.shortlist(vid, k=10)
+    assert 0 < len(result.items) <= 10
+    scores = [m.score for m in result.items]
+    assert scores == sorted(scores, reverse=True)
+    assert [m.rank for m in result.items] == list(range(1, len(result.items) + 1))
+    v = world.get(Kind.VACANCIES, vid)
+    for item in result.items:
+        js = world.get(Kind.JOBSEEKERS, item.id)
+        assert check_pairs([v], [js]).passed[0]
+        assert item.distance_km <= js.max_travel_km + 0.1
+        names = [c.name for c in item.criteria]
+        assert names[:3] == ["inhoud", "afstand", "regio"]
+        assert all(c.reason for c in item.criteria)
+    assert result.passed_filters <= sum(world.store.count(k) for k in [Kind.JOBSEEKERS])
+    assert set(result.filtered_out) >= {"licence", "distance", "hours", "availability"}
+
+
+def test_shortlist_prefers_the_matching_occupation(matcher: Matcher):
+    matcher.upsert([vacancy()])
+    matcher.upsert(
+        [
+            jobseeker(
+                id="WZ-KOK",
+                desired_occupation="kok",
+                skills=["HACCP", "koken"],
+                cv_text="Ik ben kok in een restaurant en werk graag met verse producten.",
+            ),
+            jobseeker(id="WZ-HEF"),
+            jobseeker(
+                id="WZ-VER",
+                desired_occupation="verpleegkundige",
+                skills=["BIG-registratie"],
+                cv_text="Verpleegkundige in een ziekenhuis, ervaren in de wondzorg.",
+            ),
+            jobseeker(id="WZ-FAR", postcode="9711", max_travel_km=10),  # fits, but lives far away
+        ]
+    )
+    result = matcher.shortlist("VAC-T1", k=5)
+    assert next(m.id for m in result.items) == "WZ-HEF"
+    assert "WZ-FAR" not in {m.id for m in result.items}
+    assert result.filtered_out["distance"] == 1
+    d = next(c for c in result.items[0].criteria if c.name == "afstand")
+    assert d.passed and "binnen de gewenste reisafstand van 25 km" in d.reason
+
+
+def test_reverse_direction_lists_open_vacancies_only(matcher: Matcher):
+    matcher.upsert(
+        [
+            vacancy(),
+            vacancy(id="VAC-T2", status="closed"),
+            vacancy(
+                id="VAC-T3", title="Kok", description="Kok gezocht.", required_skills=["HACCP"]
+            ),
+        ]
+    )
+    matcher.upsert([jobseeker()])
+    result = matcher.vacancies_for("WZ-T1", k=5)
+    assert next(m.id for m in result.items) == "VAC-T1"
+    assert "VAC-T2" not in {m.id for m in result.items}
+    assert result.filtered_out["closed"] == 1
+
+
+def test_unknown_ids_raise_not_found(matcher: Matcher):
+    with pytest.raises(NotFoundError, match="not found"):
+        matcher.shortlist("VAC-NOPE")
+    with pytest.raises(NotFoundError):
+        matcher.vacancies_for("WZ-NOPE")
+
+
+def test_erased_jobseeker_never_appears_again(matcher: Matcher):
+    matcher.upsert([vacancy()])
+    matcher.upsert([jobseeker(), jobseeker(id="WZ-T2")])
+    assert "WZ-T1" in {m.id for m in matcher.shortlist("VAC-T1").items}
+    matcher.delete(Kind.JOBSEEKERS, "WZ-T1")
+    assert {m.id for m in matcher.shortlist("VAC-T1").items} == {"WZ-T2"}

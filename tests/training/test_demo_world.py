@@ -1,0 +1,78 @@
+"""The demo world: reproducible, valid, realistic distributions, outcomes to learn from."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from matching.records import Jobseeker, Vacancy
+from matching.taxonomy import taxonomy
+from training.demo_truth import JobseekerArrays, grade, suitability
+from training.demo_world import generate
+
+
+def test_same_seed_same_world_other_seed_other_world(small_world):
+    again = generate(300, 80, seed=7, progress=False)
+    assert again.jobseekers.equals(small_world.jobseekers)
+    assert again.outcomes.equals(small_world.outcomes)
+    other = generate(300, 80, seed=8, progress=False)
+    assert not other.jobseekers["cv_text"].equals(small_world.jobseekers["cv_text"])
+
+
+def test_every_record_validates(small_world):
+    for row in small_world.jobseekers.iter_rows(named=True):
+        Jobseeker.model_validate(row)
+    for row in small_world.vacancies.iter_rows(named=True):
+        Vacancy.model_validate(row)
+
+
+def test_distributions_look_like_a_caseload():
+    w = generate(4000, 600, seed=3, progress=False)
+    js = w.jobseekers
+    months = js["months_unemployed"].to_numpy()
+    phases = np.histogram(months, bins=[0, 3, 6, 12, 10_000])[0] / len(months)
+    assert (phases > 0.12).all()  # all four unemployment phases well represented
+    assert js["education"].n_unique() >= 8
+    assert 0.55 < js["licences"].list.contains("B").mean() < 0.85
+    assert set(js["age_band"].drop_nulls().unique()) == {"15-26", "27-44", "45-54", "55-67"}
+    assert js["postcode"].n_unique() > 1500
+    # Free text is varied, not one template: few CVs share their first sentence.
+    openings = js["cv_text"].str.split(". ").list.first()
+    assert openings.n_unique() > 0.5 * js.height
+    assert js["desired_esco_uri"].null_count() > 0.2 * js.height  # to be normalised later
+    tax = taxonomy()
+    assert all(u in tax for u in w.truth_jobseekers["occupation_uri"])
+
+
+def test_outcomes_follow_hidden_suitability(small_world):
+    o = small_world.outcomes
+    assert set(o["outcome"]) == {"invited", "placed", "rejected"}
+    assert o.filter(pl.col("outcome") == "rejected")["reason"].null_count() == 0
+    a = JobseekerArrays.build(small_world.jobseekers, small_world.truth_jobseekers)
+    pos = {j: i for i, j in enumerate(a.ids)}
+    vacs = {r["id"]: r for r in small_world.vacancies.iter_rows(named=True)}
+    uri = dict(
+        zip(
+            small_world.truth_vacancies["id"],
+            small_world.truth_vacancies["occupation_uri"],
+            strict=True,
+        )
+    )
+    mean = {}
+    for kind in ("placed", "rejected"):
+        rows = o.filter(pl.col("outcome") == kind)
+        s = [
+            suitability(vacs[v], uri[v], a, np.array([pos[j]]))[0]
+            for v, j in zip(rows["vacancy_id"], rows["jobseeker_id"], strict=True)
+        ]
+        mean[kind] = float(np.mean(s))
+    assert mean["placed"] > mean["rejected"] + 1.0
+
+
+def test_grades():
+    assert grade(np.array([-1.0, 1.5, 3.0, 5.0])).tolist() == [0, 1, 2, 3]
+
+
+def test_large_world_generates(tmp_path):
+    w = generate(20_000, 200, seed=1, progress=False, max_outcome_vacancies=50)
+    assert w.jobseekers.height == 20_000 and w.jobseekers["id"].n_unique() == 20_000
