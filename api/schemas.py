@@ -18,7 +18,8 @@ class CriterionPublic(BaseModel):
 class MatchPublic(BaseModel):
     id: str
     rank: int
-    score: float
+    score: float = Field(description="base + sum of the criteria's contributions")
+    base: float = Field(description="score of a typical candidate (the ranker's reference)")
     similarity: float
     distance_km: float
     region: str
@@ -31,8 +32,9 @@ class MatchPublic(BaseModel):
         return cls(
             id=m.id,
             rank=m.rank,
-            score=round(m.score, 6),
-            similarity=round(m.similarity, 6),
+            score=m.score,
+            base=m.base,
+            similarity=m.similarity,
             distance_km=m.distance_km,
             region=m.region,
             title=m.title,

@@ -10,22 +10,17 @@ from pathlib import Path
 import numpy as np
 
 from matching.config import Settings
-from matching.filters import Overrides, check_pairs
-from matching.geo import geography
+from matching.filters import Overrides
 from matching.indexing import Indexer
 from matching.ingest import IngestReport, read_frame, validate_rows
+from matching.labour_market import Market, compute_market
+from matching.ranking import ScoredPairs, matches, ranker_name, score_pairs
 from matching.records import Jobseeker, Vacancy, VacancyStatus
-from matching.shortlist import (
-    Criterion,
-    Match,
-    Shortlist,
-    explain_filters,
-    occupation_info,
-    top_passing,
-)
+from matching.shortlist import Shortlist, top_passing
 from matching.store import Kind, Store, kind_of
 from matching.texts import record_text, text_hash
 from models.embedder import Embedder, ensure_model
+from models.registry import ServedRanker, load_champion
 
 log = logging.getLogger("werkmatch")
 
@@ -54,6 +49,8 @@ class Matcher:
             settings.embed_batch_size,
             settings.torch_threads,
         )
+        self._market: tuple[tuple[int, int], Market] | None = None
+        self.ranker: ServedRanker | None = None
         self.indexer = Indexer(
             self.store,
             self.embedder,
@@ -113,9 +110,43 @@ class Matcher:
         for kind in Kind:
             done[kind.value] = self.indexer.embed_pending(kind, progress=progress)
             self.indexer.index(kind)
+        self.reload_ranker()
         return done
 
-    # ------------------------------------------------------------------- reads
+    # ------------------------------------------------------------------ ranking
+    def market(self) -> Market:
+        """Labour-market tension, recomputed when the store changed."""
+        key = (self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES))
+        if self._market is None or self._market[0] != key:
+            self._market = (key, compute_market(self.store))
+        return self._market[1]
+
+    def reload_ranker(self) -> ServedRanker | None:
+        """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""
+        self.ranker = load_champion(self.settings.tracking_uri, self.settings.home)
+        log.info("serving ranker: %s", ranker_name(self.ranker))
+        return self.ranker
+
+    def score_for_vacancy(
+        self,
+        vacancy: Vacancy,
+        rowids: np.ndarray,
+        sims: np.ndarray,
+        found: list[Jobseeker],
+        overrides: Overrides | None = None,
+    ) -> ScoredPairs:
+        """Score jobseekers (with their rowids and similarities) for one vacancy."""
+        v_occ = self.store.occupations(
+            Kind.VACANCIES, [self.store.rowid(Kind.VACANCIES, vacancy.id)]
+        )
+        ((v_uri, v_conf),) = v_occ.values() or [(None, 0.0)]
+        j_occ = self.store.occupations(Kind.JOBSEEKERS, rowids.tolist())
+        occ = [(v_uri, j_occ.get(int(r), (None, 0.0))[0]) for r in rowids]
+        conf = [(v_conf, j_occ.get(int(r), (None, 0.0))[1]) for r in rowids]
+        return score_pairs(
+            [vacancy] * len(found), found, sims, occ, conf, self.market(), self.ranker, overrides
+        )
+
     def shortlist(
         self, vacancy_id: str, k: int = 20, overrides: Overrides | None = None
     ) -> Shortlist:
@@ -125,25 +156,17 @@ class Matcher:
         rowids, sims, found = self._retrieve(
             Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids
         )
-        checks = check_pairs([vacancy] * len(found), found, overrides)
-        top = top_passing(sims, checks.passed, k)
-        items = self._matches(
-            Kind.JOBSEEKERS,
-            rowids,
-            sims,
-            top,
-            found,
-            lambda i: explain_filters(vacancy, found[i], checks, i),
-            checks.distance_km,
-        )
+        pairs = self.score_for_vacancy(vacancy, rowids, sims, found, overrides)
+        top = top_passing(pairs.scores, pairs.checks.passed, k)
         return Shortlist(
             query_id=vacancy_id,
             direction="jobseekers",
-            items=items,
+            items=matches(pairs, top, self.ranker, "jobseekers"),
             retrieved=len(found),
             passed_filters=len(eligible.rowids),
             filtered_out=eligible.removed,
             model_id=self.embedder.model_id,
+            ranker=ranker_name(self.ranker),
         )
 
     def vacancies_for(
@@ -153,27 +176,38 @@ class Matcher:
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
         eligible = self.indexer.table(Kind.VACANCIES).vacancies_for(js, overrides)
         rowids, sims, found = self._retrieve(Kind.JOBSEEKERS, js, Kind.VACANCIES, eligible.rowids)
-        checks = check_pairs(found, [js] * len(found), overrides)
-        open_ = np.array([v.status == VacancyStatus.OPEN for v in found], dtype=bool)
-        top = top_passing(sims, checks.passed & open_, k)
-        items = self._matches(
-            Kind.VACANCIES,
-            rowids,
-            sims,
-            top,
-            found,
-            lambda i: explain_filters(found[i], js, checks, i),
-            checks.distance_km,
+        ((j_uri, j_conf),) = self.store.occupations(
+            Kind.JOBSEEKERS, [self.store.rowid(Kind.JOBSEEKERS, js.id)]
+        ).values()
+        v_occ = self.store.occupations(Kind.VACANCIES, rowids.tolist())
+        occ = [(v_occ.get(int(r), (None, 0.0))[0], j_uri) for r in rowids]
+        conf = [(v_occ.get(int(r), (None, 0.0))[1], j_conf) for r in rowids]
+        pairs = score_pairs(
+            found, [js] * len(found), sims, occ, conf, self.market(), self.ranker, overrides
         )
+        open_ = np.array([v.status == VacancyStatus.OPEN for v in found], dtype=bool)
+        top = top_passing(pairs.scores, pairs.checks.passed & open_, k)
         return Shortlist(
             query_id=jobseeker_id,
             direction="vacancies",
-            items=items,
+            items=matches(pairs, top, self.ranker, "vacancies"),
             retrieved=len(found),
             passed_filters=len(eligible.rowids),
             filtered_out=eligible.removed,
             model_id=self.embedder.model_id,
+            ranker=ranker_name(self.ranker),
         )
+
+    def similarity(self, vacancy: Vacancy, rowids: list[int]) -> np.ndarray:
+        """Cosine of a vacancy's query vector with stored jobseeker vectors (0 if missing)."""
+        v_rowid = self.store.rowid(Kind.VACANCIES, vacancy.id)
+        text = record_text(vacancy)
+        q = self.indexer.query_vector(Kind.VACANCIES, v_rowid, text_hash(text), text)
+        ids, vecs = self.store.load_embeddings(
+            Kind.JOBSEEKERS, self.embedder.model_id, rowids=rowids
+        )
+        by_id = dict(zip(ids.tolist(), (vecs @ q).tolist(), strict=True)) if len(ids) else {}
+        return np.array([by_id.get(int(r), 0.0) for r in rowids], dtype=float)
 
     def _retrieve(self, query_kind: Kind, record, target: Kind, among: np.ndarray):
         """Nearest records of `target` among eligible rowids: (rowids, similarities, records)."""
@@ -189,29 +223,6 @@ class Matcher:
         present = np.array([int(r) in records for r in ids], dtype=bool)
         ids, scores = ids[present], scores[present]
         return ids, scores, [records[int(r)] for r in ids]
-
-    def _matches(self, kind: Kind, rowids, sims, top, found, explain, distances) -> list[Match]:
-        occupations = self.store.occupations(kind, rowids[top].tolist())
-        geo = geography()
-        items = []
-        for rank, i in enumerate(top, start=1):
-            rec = found[i]
-            uri, conf = occupations.get(int(rowids[i]), (None, 0.0))
-            title = rec.desired_occupation if kind == Kind.JOBSEEKERS else rec.title
-            items.append(
-                Match(
-                    id=rec.id,
-                    rank=rank,
-                    score=float(sims[i]),
-                    similarity=float(sims[i]),
-                    distance_km=round(float(distances[i]), 1),
-                    region=geo.region_of(rec.postcode),
-                    title=title,
-                    occupation=occupation_info(uri, conf if uri else None),
-                    criteria=[_semantic(float(sims[i])), *explain(i)],
-                )
-            )
-        return items
 
     def health(self) -> dict[str, object]:
         """Model, index sizes and store status."""
@@ -235,14 +246,8 @@ class Matcher:
                 "latency_ms": round((time.perf_counter() - start) * 1000, 1),
             },
             "indexes": sizes,
+            "ranker": {
+                "name": ranker_name(self.ranker),
+                "version": self.ranker.version if self.ranker else None,
+            },
         }
-
-
-def _semantic(similarity: float) -> Criterion:
-    return Criterion(
-        "inhoud",
-        f"{similarity:.2f}",
-        None,
-        similarity,
-        f"Cv en vacature lijken inhoudelijk op elkaar (cosinus {similarity:.2f})",
-    )

@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.filters import HOURS_TOLERANCE, PairChecks
-from matching.geo import geography
-from matching.records import Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
 
 
@@ -25,11 +22,15 @@ class Criterion:
 
 @dataclass
 class Match:
-    """One ranked counterpart (a jobseeker for a vacancy, or a vacancy for a jobseeker)."""
+    """One ranked counterpart (a jobseeker for a vacancy, or a vacancy for a jobseeker).
+
+    score = base + the sum of the criteria's contributions.
+    """
 
     id: str
     rank: int
     score: float
+    base: float
     similarity: float
     distance_km: float
     region: str
@@ -67,68 +68,6 @@ def occupation_info(uri: str | None, confidence: float | None = None) -> dict[st
     if confidence is not None:
         info["confidence"] = f"{confidence:.2f}"
     return info
-
-
-def explain_filters(v: Vacancy, j: Jobseeker, checks: PairChecks, i: int) -> list[Criterion]:
-    """Dutch, per-criterion reasons for the hard filters of pair i."""
-    geo = geography()
-    d = float(checks.distance_km[i])
-    out = []
-    within = bool(checks.distance_ok[i])
-    out.append(
-        Criterion(
-            "afstand",
-            f"{d:.0f} km",
-            within,
-            0.0,
-            f"Woont op {d:.0f} km, {'binnen' if within else 'buiten'} de gewenste reisafstand "
-            f"van {j.max_travel_km:.0f} km",
-        )
-    )
-    region = geo.region_names.get(geo.region_of(j.postcode), "")
-    out.append(
-        Criterion(
-            "regio",
-            region,
-            None,
-            0.0,
-            f"{'Zelfde' if checks.same_region[i] else 'Andere'} arbeidsmarktregio ({region})",
-        )
-    )
-    missing = checks.missing_licences[i]
-    need = [lic.value for lic in v.required_licences]
-    if need or missing:
-        text = (
-            ("rijbewijs " + ", ".join(need) + " aanwezig")
-            if not missing
-            else ("rijbewijs " + ", ".join(missing) + " ontbreekt")
-        )
-        out.append(Criterion("rijbewijs", text, not missing, 0.0, text[0].upper() + text[1:]))
-    hours_ok = bool(checks.hours_ok[i])
-    short = "" if hours_ok else f" (meer dan {HOURS_TOLERANCE:g} uur tekort)"
-    out.append(
-        Criterion(
-            "uren",
-            f"{j.hours_per_week:g} uur",
-            hours_ok,
-            0.0,
-            f"Wil {j.hours_per_week:g} uur werken; de vacature vraagt "
-            f"{v.hours_min:g}-{v.hours_max:g} uur" + short,
-        )
-    )
-    if j.available_from is not None:
-        ok = bool(checks.available_ok[i])
-        out.append(
-            Criterion(
-                "beschikbaarheid",
-                j.available_from.isoformat(),
-                ok,
-                0.0,
-                f"Beschikbaar vanaf {j.available_from:%d-%m-%Y}"
-                + ("" if ok else " (later dan de gevraagde termijn)"),
-            )
-        )
-    return out
 
 
 def top_passing(scores: np.ndarray, passed: np.ndarray, k: int) -> np.ndarray:

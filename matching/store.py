@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import polars as pl
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -84,6 +85,7 @@ def _record_table(name: str) -> Table:
         Column("available_day", Integer),
         Column("is_open", Boolean, nullable=False),
         Column("education_rank", Integer),
+        Column("months_unemployed", Integer),
         Column("rev", Integer, nullable=False, index=True),
         Column("updated_at", DateTime(timezone=True), nullable=False),
     )
@@ -487,6 +489,23 @@ class Store:
             )
         return changed - deleted, deleted
 
+    def market_frame(self, kind: Kind) -> pl.DataFrame:
+        """postcode, occupation_uri, is_open and months_unemployed of every record (no PII)."""
+        t = TABLES[kind]
+        stmt = select(t.c.postcode, t.c.occupation_uri, t.c.is_open, t.c.months_unemployed)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return pl.DataFrame(
+            rows,
+            orient="row",
+            schema={
+                "postcode": pl.Utf8,
+                "occupation_uri": pl.Utf8,
+                "is_open": pl.Boolean,
+                "months_unemployed": pl.Int64,
+            },
+        )
+
     def attributes(self, kind: Kind, rowids: Sequence[int] | None = None) -> dict[str, np.ndarray]:
         """Filterable attribute columns of all (or some) records, as numpy arrays."""
         table = TABLES[kind]
@@ -545,6 +564,7 @@ def _row_of(record: Jobseeker | Vacancy, now: dt.datetime, rev: int) -> dict[str
             "available_day": record.available_from.toordinal() if record.available_from else None,
             "is_open": True,
             "education_rank": EDUCATION_RANK[record.education],
+            "months_unemployed": record.months_unemployed,
         }
     else:
         uri = record.esco_uri

@@ -104,7 +104,8 @@ def test_shortlist_on_demo_world_respects_filters_and_order(world: Matcher):
         assert check_pairs([v], [js]).passed[0]
         assert item.distance_km <= js.max_travel_km + 0.1
         names = [c.name for c in item.criteria]
-        assert names[:3] == ["inhoud", "afstand", "regio"]
+        assert names[:6] == ["inhoud", "functietitel", "vaardigheden", "beroep", "afstand", "regio"]
+        assert abs(item.base + sum(c.contribution for c in item.criteria) - item.score) < 1e-6
         assert all(c.reason for c in item.criteria)
     assert result.passed_filters <= sum(world.store.count(k) for k in [Kind.JOBSEEKERS])
     assert set(result.filtered_out) >= {"licence", "distance", "hours", "availability"}

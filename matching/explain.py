@@ -1,0 +1,154 @@
+"""Per-criterion explanations in Dutch: value, pass/fail, contribution to the score, reason."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching.features import CRITERIA, CRITERION_OF, FEATURE_NAMES, PairFeatures
+from matching.filters import HOURS_TOLERANCE, PairChecks
+from matching.geo import geography
+from matching.labour_market import PHASES, tension_class
+from matching.records import Jobseeker, Vacancy
+from matching.shortlist import Criterion
+from matching.taxonomy import taxonomy
+
+
+def criterion_contributions(contrib_row: np.ndarray) -> dict[str, float]:
+    """Sum per-feature contributions per criterion."""
+    out = dict.fromkeys(CRITERIA, 0.0)
+    for name, value in zip(FEATURE_NAMES, contrib_row, strict=True):
+        out[CRITERION_OF[name]] += float(value)
+    return out
+
+
+def explain_pair(
+    v: Vacancy,
+    j: Jobseeker,
+    feats: PairFeatures,
+    checks: PairChecks,
+    i: int,
+    contributions: dict[str, float],
+    occupations: tuple[str | None, str | None] = (None, None),
+) -> list[Criterion]:
+    """Every criterion of pair i, in a fixed order, with its contribution."""
+    x = dict(zip(FEATURE_NAMES, feats.X[i], strict=True))
+    c = contributions
+    geo, tax = geography(), taxonomy()
+    out: list[Criterion] = []
+
+    def add(name: str, value: str, passed: bool | None, reason: str) -> None:
+        out.append(Criterion(name, value, passed, c.get(name, 0.0), reason))
+
+    sim = x["semantic"]
+    add(
+        "inhoud",
+        f"{sim:.2f}",
+        None,
+        f"Cv en vacature lijken inhoudelijk {'sterk ' if sim >= 0.85 else ''}op elkaar "
+        f"(cosinus {sim:.2f})",
+    )
+    add(
+        "functietitel",
+        f"{x['title_sim']:.2f}",
+        None,
+        f"Gewenst beroep '{j.desired_occupation}' naast vacaturetitel '{v.title}'",
+    )
+    matched, missing = feats.matched_skills[i], feats.missing_skills[i]
+    skills = f"{len(matched)} van {len(v.required_skills)} gevraagde vaardigheden"
+    reason = skills + (f" aanwezig: {', '.join(matched)}" if matched else " aanwezig")
+    if missing:
+        reason += f"; ontbreekt: {', '.join(missing)}"
+    add("vaardigheden", skills, not missing if v.required_skills else None, reason)
+    v_occ, j_occ = (tax.get(u) if u else None for u in occupations)
+    if v_occ and j_occ:
+        if v_occ.uri == j_occ.uri:
+            text = f"Zelfde beroep: {v_occ.label} (ISCO {v_occ.isco})"
+        elif v_occ.isco == j_occ.isco:
+            text = (
+                f"Verwant beroep in dezelfde beroepsgroep ISCO {v_occ.isco} "
+                f"({tax.isco_label(v_occ.isco)}): {j_occ.label}"
+            )
+        elif v_occ.isco[:2] == j_occ.isco[:2]:
+            text = (
+                f"Beroep in hetzelfde beroepsveld ({tax.isco_label(v_occ.isco[:2])}): {j_occ.label}"
+            )
+        else:
+            text = f"Ander beroep: {j_occ.label} (ISCO {j_occ.isco}) voor {v_occ.label}"
+        add("beroep", j_occ.label, None, text)
+    else:
+        add(
+            "beroep",
+            j_occ.label if j_occ else "onbekend",
+            None,
+            "Beroep niet vast te stellen aan " + ("vacaturezijde" if not v_occ else "cv-zijde"),
+        )
+    d, radius = float(checks.distance_km[i]), j.max_travel_km
+    within = bool(checks.distance_ok[i])
+    add(
+        "afstand",
+        f"{d:.0f} km",
+        within,
+        f"Woont op {d:.0f} km, {'binnen' if within else 'buiten'} de gewenste reisafstand "
+        f"van {radius:.0f} km",
+    )
+    region = geo.region_names.get(geo.region_of(j.postcode), "")
+    add(
+        "regio",
+        region,
+        None,
+        f"{'Zelfde' if checks.same_region[i] else 'Andere'} arbeidsmarktregio ({region})",
+    )
+    t = feats.tension[i]
+    v_region = geo.region_names.get(geo.region_of(v.postcode), "")
+    if t is None:
+        add("arbeidsmarkt", "onbekend", None, "Spanning voor dit beroep en deze regio onbekend")
+    else:
+        cls = tension_class(t)
+        add("arbeidsmarkt", cls, None, f"Beroepsgroep {cls} in regio {v_region} (spanning {t:.2f})")
+    phase = int(x["unemployment_phase"])
+    add(
+        "werkloosheidsduur",
+        PHASES[phase],
+        None,
+        f"Werkzoekend sinds {j.months_unemployed} maanden ({PHASES[phase]})",
+    )
+    gap = int(x["education_gap"])
+    need = v.min_education.value if v.min_education else None
+    add(
+        "opleiding",
+        j.education.value,
+        gap >= 0 if need else None,
+        f"Opleiding {j.education.value}"
+        + (f", gevraagd minimaal {need}" if need else "")
+        + (" (lager dan gevraagd)" if need and gap < 0 else ""),
+    )
+    hours_ok = bool(checks.hours_ok[i])
+    short = "" if hours_ok else f" (meer dan {HOURS_TOLERANCE:g} uur tekort)"
+    add(
+        "uren",
+        f"{j.hours_per_week:g} uur",
+        hours_ok,
+        f"Wil {j.hours_per_week:g} uur werken; de vacature vraagt "
+        f"{v.hours_min:g}-{v.hours_max:g} uur" + short,
+    )
+    lack = checks.missing_licences[i]
+    need_lic = [lic.value for lic in v.required_licences]
+    if need_lic or lack:
+        text = (
+            ("rijbewijs " + ", ".join(need_lic) + " aanwezig")
+            if not lack
+            else ("rijbewijs " + ", ".join(lack) + " ontbreekt")
+        )
+        add("rijbewijs", text, not lack, text[0].upper() + text[1:])
+    else:
+        add("rijbewijs", "niet gevraagd", None, "Geen rijbewijs gevraagd")
+    if j.available_from is not None:
+        ok = bool(checks.available_ok[i])
+        add(
+            "beschikbaarheid",
+            j.available_from.isoformat(),
+            ok,
+            f"Beschikbaar vanaf {j.available_from:%d-%m-%Y}"
+            + ("" if ok else " (later dan de gevraagde termijn)"),
+        )
+    return out

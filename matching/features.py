@@ -1,0 +1,145 @@
+"""Pair features of (vacancy, jobseeker), vectorised over all candidates of one query.
+
+Every feature belongs to one criterion a matchmaker recognises; the ranker's additive
+contributions are summed per criterion for the explanation. Age, gender, nationality and the
+like are never features: records do not even carry them, except an optional age band that
+only the fairness report reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.filters import PairChecks
+from matching.labour_market import Market, occupation_group, unemployment_phase
+from matching.lexical import clean_title, pair_similarity
+from matching.records import EDUCATION_RANK, Jobseeker, Vacancy
+from matching.taxonomy import taxonomy
+
+# (feature, criterion)
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("semantic", "inhoud"),
+    ("title_sim", "functietitel"),
+    ("skill_sim", "vaardigheden"),
+    ("skill_overlap", "vaardigheden"),
+    ("nice_overlap", "vaardigheden"),
+    ("same_occupation", "beroep"),
+    ("same_isco_unit", "beroep"),
+    ("same_isco_minor", "beroep"),
+    ("same_isco_submajor", "beroep"),
+    ("distance_km", "afstand"),
+    ("distance_ratio", "afstand"),
+    ("same_region", "regio"),
+    ("log_tension", "arbeidsmarkt"),
+    ("unemployment_phase", "werkloosheidsduur"),
+    ("education_gap", "opleiding"),
+    ("hours_short", "uren"),
+    ("hours_excess", "uren"),
+    ("licence_ok", "rijbewijs"),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f for f, _ in FEATURES)
+CRITERION_OF: dict[str, str] = dict(FEATURES)
+CRITERIA: tuple[str, ...] = tuple(dict.fromkeys(c for _, c in FEATURES))
+
+
+@dataclass
+class PairFeatures:
+    """Feature matrix of n pairs, and the skill details behind the skill features."""
+
+    X: np.ndarray  # (n, len(FEATURE_NAMES)) float64
+    matched_skills: list[list[str]]
+    missing_skills: list[list[str]]
+    tension: list[float | None]
+
+    def column(self, name: str) -> np.ndarray:
+        return self.X[:, FEATURE_NAMES.index(name)]
+
+
+def _isco(uri: str | None) -> str:
+    occ = taxonomy().get(uri) if uri else None
+    return occ.isco if occ else ""
+
+
+def _prefix_equal(a: list[str], b: list[str], n: int) -> np.ndarray:
+    return np.array([len(x) >= n and x[:n] == y[:n] for x, y in zip(a, b, strict=True)])
+
+
+def pair_features(
+    vacancies: list[Vacancy],
+    jobseekers: list[Jobseeker],
+    similarity: np.ndarray,
+    vacancy_occupations: list[str | None],
+    jobseeker_occupations: list[str | None],
+    checks: PairChecks,
+    market: Market | None,
+) -> PairFeatures:
+    """Features of pairs (vacancies[i], jobseekers[i]); arrays align with `checks`."""
+    n = len(jobseekers)
+    titles = [clean_title(v.title) for v in vacancies]
+    wants = [clean_title(j.desired_occupation) for j in jobseekers]
+    v_skills = ["; ".join(v.required_skills + v.nice_skills) for v in vacancies]
+    j_skills = ["; ".join(j.skills) for j in jobseekers]
+    matched, missing, overlap, nice = [], [], np.zeros(n), np.zeros(n)
+    for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
+        have = {s.casefold() for s in j.skills}
+        m = [s for s in v.required_skills if s.casefold() in have]
+        matched.append(m)
+        missing.append([s for s in v.required_skills if s.casefold() not in have])
+        overlap[i] = len(m) / len(v.required_skills) if v.required_skills else 1.0
+        nice[i] = (
+            sum(s.casefold() in have for s in v.nice_skills) / len(v.nice_skills)
+            if v.nice_skills
+            else 0.0
+        )
+    v_isco = [_isco(u) for u in vacancy_occupations]
+    j_isco = [_isco(u) for u in jobseeker_occupations]
+    same_occ = np.array(
+        [
+            a is not None and a == b
+            for a, b in zip(vacancy_occupations, jobseeker_occupations, strict=True)
+        ]
+    )
+    tension = [
+        market.tension(occupation_group(u), _region(v)) if market else None
+        for u, v in zip(vacancy_occupations, vacancies, strict=True)
+    ]
+    radius = np.array([max(j.max_travel_km, 1.0) for j in jobseekers])
+    edu_need = np.array(
+        [EDUCATION_RANK[v.min_education] if v.min_education else 0 for v in vacancies]
+    )
+    edu_have = np.array([EDUCATION_RANK[j.education] for j in jobseekers])
+    hours = np.array([j.hours_per_week for j in jobseekers])
+    cols = {
+        "semantic": np.asarray(similarity, dtype=float),
+        "title_sim": pair_similarity(titles, wants),
+        "skill_sim": pair_similarity(v_skills, j_skills),
+        "skill_overlap": overlap,
+        "nice_overlap": nice,
+        "same_occupation": same_occ,
+        "same_isco_unit": _prefix_equal(v_isco, j_isco, 4),
+        "same_isco_minor": _prefix_equal(v_isco, j_isco, 3),
+        "same_isco_submajor": _prefix_equal(v_isco, j_isco, 2),
+        "distance_km": checks.distance_km,
+        "distance_ratio": checks.distance_km / radius,
+        "same_region": checks.same_region,
+        "log_tension": np.log([t if t else 1.0 for t in tension]),
+        "unemployment_phase": unemployment_phase([j.months_unemployed for j in jobseekers]),
+        "education_gap": np.clip(edu_have - edu_need, -4, 4),
+        "hours_short": np.maximum(0.0, np.array([v.hours_min for v in vacancies]) - hours),
+        "hours_excess": np.maximum(0.0, hours - np.array([v.hours_max for v in vacancies])),
+        "licence_ok": checks.licence_ok,
+    }
+    X = (
+        np.column_stack([np.asarray(cols[f], dtype=float) for f in FEATURE_NAMES])
+        if n
+        else (np.zeros((0, len(FEATURE_NAMES))))
+    )
+    return PairFeatures(X, matched, missing, tension)
+
+
+def _region(v: Vacancy) -> str:
+    from matching.geo import geography
+
+    return geography().region_of(v.postcode)

@@ -1,0 +1,129 @@
+"""Labour-market analysis: tension per occupation group and arbeidsmarktregio, as UWV does.
+
+UWV's spanningsindicator is open vacancies divided by people on WW for less than six months,
+per arbeidsmarktregio and occupation group. werkmatch takes the occupation group from the ISCO
+code of the ESCO occupation (ISCO-08 sub-major group, 2 digits, 43 groups) and counts
+jobseekers unemployed for less than six months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from matching.geo import geography
+from matching.store import Kind, Store
+from matching.taxonomy import taxonomy
+
+# UWV's class boundaries: < 0.25 zeer ruim, 0.25-0.67 ruim, 0.67-1.5 gemiddeld,
+# 1.5-4.0 krap, >= 4.0 zeer krap.
+TENSION_EDGES = (0.25, 0.67, 1.5, 4.0)
+TENSION_CLASSES = ("zeer ruim", "ruim", "gemiddeld", "krap", "zeer krap")
+PHASES = ("0-3 maanden", "3-6 maanden", "6-12 maanden", "meer dan 12 maanden")
+
+
+def tension_class(value: float) -> str:
+    """UWV class of a tension value."""
+    return TENSION_CLASSES[int(np.searchsorted(TENSION_EDGES, value, side="right"))]
+
+
+def unemployment_phase(months: np.ndarray | int) -> np.ndarray:
+    """Phase 0 (0-3 months), 1 (3-6), 2 (6-12) or 3 (more than 12)."""
+    return np.searchsorted(np.array([3, 6, 12]), np.asarray(months), side="right")
+
+
+def occupation_group(uri: str | None) -> str | None:
+    """ISCO-08 sub-major group (2 digits) of an ESCO occupation."""
+    occ = taxonomy().get(uri) if uri else None
+    return occ.isco[:2] if occ else None
+
+
+@dataclass
+class Market:
+    """Tension per (occupation group, region): a table and fast look-ups."""
+
+    table: pl.DataFrame  # group, group_label, region, region_name, vacancies, short_unemployed,
+    # jobseekers, tension, class
+
+    def __post_init__(self) -> None:
+        self._tension = {
+            (g, r): t for g, r, t in self.table.select("group", "region", "tension").iter_rows()
+        }
+
+    def tension(self, group: str | None, region: str) -> float | None:
+        """Tension of a cell; None when the cell has no vacancies nor jobseekers."""
+        return self._tension.get((group, region)) if group else None
+
+
+def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    geo = geography()
+    uris = frame["occupation_uri"].to_list()
+    return frame.with_columns(
+        pl.Series("group", [occupation_group(u) for u in uris], dtype=pl.Utf8),
+        pl.Series("region", [str(geo.region_codes[geo.row(p)]) for p in frame["postcode"]]),
+    ).filter(pl.col("group").is_not_null())
+
+
+def compute_market(store: Store) -> Market:
+    """Tension per (ISCO sub-major group, arbeidsmarktregio) from the store's current records."""
+    vac = _with_keys(store.market_frame(Kind.VACANCIES)).filter(pl.col("is_open"))
+    js = _with_keys(store.market_frame(Kind.JOBSEEKERS))
+    v = vac.group_by("group", "region").agg(pl.len().alias("vacancies"))
+    j = js.group_by("group", "region").agg(
+        pl.len().alias("jobseekers"),
+        (pl.col("months_unemployed") < 6).sum().alias("short_unemployed"),
+    )
+    table = (
+        v.join(j, on=["group", "region"], how="full", coalesce=True)
+        .fill_null(0)
+        .with_columns(
+            # Half a person added to both sides keeps empty cells finite and comparable.
+            ((pl.col("vacancies") + 0.5) / (pl.col("short_unemployed") + 0.5)).alias("tension")
+        )
+    )
+    geo, tax = geography(), taxonomy()
+    table = table.with_columns(
+        pl.col("tension").map_elements(tension_class, return_dtype=pl.Utf8).alias("class"),
+        pl.col("group")
+        .replace_strict(
+            {g: tax.isco_label(g) or g for g in table["group"].unique()}, return_dtype=pl.Utf8
+        )
+        .alias("group_label"),
+        pl.col("region").replace_strict(geo.region_names, default=None).alias("region_name"),
+    ).sort("group", "region")
+    return Market(table)
+
+
+def heatmap(market: Market, path: Path) -> Path:
+    """A region x occupation-group heatmap of log tension, written as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = market.table
+    regions = sorted(t["region"].unique().to_list())
+    groups = sorted(t["group"].unique().to_list())
+    grid = np.full((len(regions), len(groups)), np.nan)
+    ri = {r: i for i, r in enumerate(regions)}
+    gi = {g: i for i, g in enumerate(groups)}
+    for g, r, val in t.select("group", "region", "tension").iter_rows():
+        grid[ri[r], gi[g]] = np.log10(val)
+    names = geography().region_names
+    fig, ax = plt.subplots(figsize=(max(8, len(groups) * 0.3), max(6, len(regions) * 0.25)))
+    im = ax.imshow(grid, cmap="RdYlBu_r", vmin=-1.5, vmax=1.5, aspect="auto")
+    ax.set_xticks(range(len(groups)), groups, fontsize=7)
+    ax.set_yticks(range(len(regions)), [names.get(r, r) for r in regions], fontsize=7)
+    ax.set_xlabel("beroepsgroep (ISCO-08, 2 cijfers)")
+    ax.set_title("Spanning op de arbeidsmarkt (vacatures / werkzoekenden < 6 mnd, log10)")
+    bar = fig.colorbar(im, ax=ax)
+    bar.set_ticks([np.log10(e) for e in TENSION_EDGES])
+    bar.set_ticklabels([f"{e:g}" for e in TENSION_EDGES])
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
