@@ -32,11 +32,49 @@ def cmd_prepare_model(_: argparse.Namespace) -> int:
     return 0
 
 
+def demo_keys(matcher) -> dict[str, str]:
+    """One API key per role for the demo, printed and kept in demo/api_keys.txt (0600)."""
+    from api.auth import Role, create_key
+
+    keys = {role.value: create_key(matcher.store, role, "demo") for role in Role}
+    path = matcher.settings.home / "demo" / "api_keys.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{r}\t{k}\n" for r, k in keys.items()))
+    return keys
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from training.demo_load import load_demo
 
-    summary = load_demo(_matcher(), args.jobseekers, args.vacancies, args.seed)
+    matcher = _matcher()
+    summary = load_demo(matcher, args.jobseekers, args.vacancies, args.seed)
     print(json.dumps(summary))
+    for role, key in demo_keys(matcher).items():
+        print(f"{role}\t{key}")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from api.auth import create_key, list_keys, revoke_key
+
+    matcher = _matcher()
+    if args.action == "create":
+        if args.target not in _ROLES:
+            print(f"error: ROLE must be one of {', '.join(_ROLES)}", file=sys.stderr)
+            return 2
+        print(create_key(matcher.store, args.target, args.label))  # only the key, on stdout
+        return 0
+    if args.action == "revoke":
+        if not args.target or not revoke_key(matcher.store, args.target):
+            print(f"error: no active key {args.target!r}", file=sys.stderr)
+            return 2
+        return 0
+    for k in list_keys(matcher.store):
+        print(
+            f"{k['key_id']}\t{k['role']}\t{k['label'] or ''}\t"
+            f"{'revoked' if k['revoked_at'] else 'active'}"
+        )
     return 0
 
 
@@ -49,7 +87,21 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if matcher.store.count(Kind.JOBSEEKERS) == 0 and matcher.store.count(Kind.VACANCIES) == 0:
         log.info("empty store: loading the demo world")
         print(json.dumps({"demo": load_demo(matcher, args.jobseekers, args.vacancies, args.seed)}))
+        print("API keys of the demo (one per role, also in demo/api_keys.txt):")
+        for role, key in demo_keys(matcher).items():
+            print(f"{role}\t{key}")
     matcher.prepare()
+    if matcher.ranker is None and matcher.store.outcome_rows():
+        from training.train_ranker import train
+
+        log.info("no ranker promoted yet: training one on the outcomes")
+        try:
+            summary = train(matcher)
+        except ValueError as exc:
+            log.warning("no ranker trained (%s); shortlists are ranked by cosine", exc)
+        else:
+            brief = {k: summary[k] for k in ("version", "kind")}
+            print(json.dumps({"ranker": brief, "ndcg@10": summary["heldout"]["ndcg@10"]}))
     print(json.dumps(matcher.health()["indexes"]))
     return 0
 
@@ -103,6 +155,75 @@ def format_shortlist(result) -> str:
     return "\n".join(lines)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.train_ranker import train
+
+    summary = train(_matcher(), promote_if_better=not args.no_promote)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from matching.config import get_settings
+    from models.registry import promote
+
+    s = get_settings()
+    try:
+        promote(s.tracking_uri, s.home, str(args.version))
+    except Exception as exc:  # MLflow raises its own exception types
+        print(f"error: cannot promote version {args.version}: {exc}", file=sys.stderr)
+        return 2
+    print(f"version {args.version} is now champion (restart or reload the service)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.offline import evaluate
+    from eval.report import log_report, write_report
+
+    matcher = _matcher()
+    matcher.reload_ranker()
+    ev = evaluate(matcher, progress=not args.json, max_vacancies=args.max_vacancies)
+    folder = write_report(ev, matcher.settings.reports_dir)
+    log_report(folder, ev, matcher.settings.tracking_uri, matcher.settings.home)
+    if args.json:
+        out = {k: ev.metrics[k] for k in ("ndcg@10", "recall@50", "mrr")}
+        out["exposure"] = {k: ev.exposure[k] for k in ("age_45_plus", "unemployed_12m_plus")}
+        print(json.dumps(out))
+    else:
+        print((folder / "report.md").read_text())
+        print(f"report: {folder / 'report.md'}")
+    return 0
+
+
+def cmd_labour_market(args: argparse.Namespace) -> int:
+    from matching.labour_market import compute_market, heatmap
+
+    matcher = _matcher()
+    market = compute_market(matcher.store)
+    table = market.table
+    if args.region:
+        table = table.filter(table["region"] == args.region)
+    cols = [
+        "group",
+        "group_label",
+        "region",
+        "region_name",
+        "vacancies",
+        "short_unemployed",
+        "jobseekers",
+        "tension",
+        "class",
+    ]
+    import polars as pl
+
+    with pl.Config(tbl_rows=args.rows, tbl_width_chars=160, fmt_str_lengths=40):
+        print(table.select(cols).sort("tension", descending=True))
+    path = heatmap(market, matcher.settings.reports_dir / "labour_market.png")
+    print(f"heatmap: {path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -116,6 +237,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_health(_: argparse.Namespace) -> int:
     print(json.dumps(_matcher().health(), indent=2))
     return 0
+
+
+_ROLES = ["matchmaker", "accountmanager", "werkcoach", "datascientist", "admin"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +272,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
     sub.add_parser("health", help="model, index sizes, store status").set_defaults(func=cmd_health)
+    s = sub.add_parser("keys", help="API keys: create ROLE | list | revoke KEY_ID")
+    s.add_argument("action", choices=["create", "list", "revoke"])
+    s.add_argument("target", nargs="?", metavar="ROLE|KEY_ID")
+    s.add_argument("--label")
+    s.set_defaults(func=cmd_keys)
+    s = sub.add_parser("train", help="train rankers on outcomes, log to MLflow, promote")
+    s.add_argument("--no-promote", action="store_true", help="register without promoting")
+    s.set_defaults(func=cmd_train)
+    s = sub.add_parser("promote", help="make a registered ranker version the champion")
+    s.add_argument("version")
+    s.set_defaults(func=cmd_promote)
+    s = sub.add_parser("eval", help="evaluate on held-out vacancies, write a report")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--max-vacancies", type=int, default=None)
+    s.set_defaults(func=cmd_eval)
+    s = sub.add_parser("labour-market", help="tension per occupation group and region")
+    s.add_argument("--region", help="e.g. AM22")
+    s.add_argument("--rows", type=int, default=40)
+    s.set_defaults(func=cmd_labour_market)
     return p
 
 
@@ -157,7 +300,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "faiss"):
+    for noisy in (
+        "sentence_transformers",
+        "transformers",
+        "httpx",
+        "faiss",
+        "mlflow",
+        "alembic",
+        "urllib3",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return args.func(args)
 

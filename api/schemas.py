@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as dt
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Role
 from matching.shortlist import Match, Shortlist
+from matching.store import OutcomeKind
 
 
 class CriterionPublic(BaseModel):
@@ -76,3 +80,103 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: list[ErrorDetail]
+
+
+class FitCheckPublic(BaseModel):
+    vacancy_id: str
+    jobseeker_id: str
+    score: float = Field(description="base + sum of the criteria's contributions")
+    base: float
+    passes_filters: bool
+    rank: int | None = Field(description="rank in the vacancy's shortlist; null if filtered out")
+    ranked_among: int = Field(description="eligible candidates ranked, this one included")
+    ranker: str
+    criteria: list[CriterionPublic]
+    missing: dict[str, object] = Field(
+        description="skills, licences, distance_km_over, hours_short, education, available_from"
+    )
+
+    @classmethod
+    def of(cls, f) -> FitCheckPublic:
+        data = dict(vars(f))
+        data["criteria"] = [CriterionPublic(**vars(c)) for c in f.criteria]
+        return cls(**data)
+
+
+class RowErrorPublic(BaseModel):
+    row: int
+    field: str
+    reason: str
+
+
+class IngestReportPublic(BaseModel):
+    kind: str
+    rows: int
+    stored: int
+    bad_rows: int
+    errors: list[RowErrorPublic]
+
+
+class OutcomeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vacancy_id: str = Field(min_length=1, max_length=64)
+    jobseeker_id: str = Field(min_length=1, max_length=64)
+    outcome: OutcomeKind
+    reason: str | None = Field(default=None, max_length=500, examples=["reisafstand te groot"])
+
+
+class OutcomePublic(OutcomeCreate):
+    stored: bool = True
+
+
+class LabourMarketRow(BaseModel):
+    group: str
+    group_label: str | None
+    region: str
+    region_name: str | None
+    vacancies: int
+    short_unemployed: int = Field(description="jobseekers unemployed for less than 6 months")
+    jobseekers: int
+    tension: float
+    tension_class: str
+
+
+class LabourMarketPublic(BaseModel):
+    count: int
+    data: list[LabourMarketRow]
+
+
+class ModelPublic(BaseModel):
+    ranker: str
+    version: str | None
+    metrics: dict[str, float]
+    embedding_model: str
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: dt.datetime
+    key_id: str
+    role: str
+    endpoint: str
+    purpose: str | None
+    jobseeker_ids: list[str]
+
+
+class AuditPublic(BaseModel):
+    count: int
+    data: list[AuditEntry]
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    label: str | None = Field(default=None, max_length=200)
+
+
+class KeyCreated(BaseModel):
+    key_id: str
+    role: Role
+    key: str = Field(description="shown once; store it safely")

@@ -16,7 +16,7 @@ from matching.ingest import IngestReport, read_frame, validate_rows
 from matching.labour_market import Market, compute_market
 from matching.ranking import ScoredPairs, matches, ranker_name, score_pairs
 from matching.records import Jobseeker, Vacancy, VacancyStatus
-from matching.shortlist import Shortlist, top_passing
+from matching.shortlist import FitCheck, Shortlist, top_passing
 from matching.store import Kind, Store, kind_of
 from matching.texts import record_text, text_hash
 from models.embedder import Embedder, ensure_model
@@ -76,6 +76,11 @@ class Matcher:
             raise NotFoundError(kind, record_id)
         self.indexer.sync(kind)
 
+    def erase_jobseeker(self, jobseeker_id: str) -> None:
+        """GDPR art. 17: the record, its vectors, its index entry and its outcomes go."""
+        self.delete(Kind.JOBSEEKERS, jobseeker_id)
+        self.store.delete_outcomes_of(jobseeker_id)
+
     def get(self, kind: Kind, record_id: str) -> Jobseeker | Vacancy:
         record = self.store.get(kind, record_id)
         if record is None:
@@ -134,17 +139,20 @@ class Matcher:
         sims: np.ndarray,
         found: list[Jobseeker],
         overrides: Overrides | None = None,
+        ranker: ServedRanker | str | None = "served",
     ) -> ScoredPairs:
-        """Score jobseekers (with their rowids and similarities) for one vacancy."""
-        v_occ = self.store.occupations(
-            Kind.VACANCIES, [self.store.rowid(Kind.VACANCIES, vacancy.id)]
-        )
-        ((v_uri, v_conf),) = v_occ.values() or [(None, 0.0)]
+        """Score jobseekers (rowids, similarities, records) for one vacancy.
+
+        `ranker` defaults to the served one; pass another (or None for cosine) to compare.
+        """
+        v_rowid = self.store.rowid(Kind.VACANCIES, vacancy.id)
+        v_uri, v_conf = self.store.occupations(Kind.VACANCIES, [v_rowid]).get(v_rowid, (None, 0.0))
         j_occ = self.store.occupations(Kind.JOBSEEKERS, rowids.tolist())
         occ = [(v_uri, j_occ.get(int(r), (None, 0.0))[0]) for r in rowids]
         conf = [(v_conf, j_occ.get(int(r), (None, 0.0))[1]) for r in rowids]
+        use = self.ranker if ranker == "served" else ranker
         return score_pairs(
-            [vacancy] * len(found), found, sims, occ, conf, self.market(), self.ranker, overrides
+            [vacancy] * len(found), found, sims, occ, conf, self.market(), use, overrides
         )
 
     def shortlist(
@@ -196,6 +204,38 @@ class Matcher:
             filtered_out=eligible.removed,
             model_id=self.embedder.model_id,
             ranker=ranker_name(self.ranker),
+        )
+
+    def fit_check(self, vacancy_id: str, jobseeker_id: str) -> FitCheck:
+        """Score one pair, find the rank it would have, and list what is missing."""
+        vacancy = self.get(Kind.VACANCIES, vacancy_id)
+        js = self.get(Kind.JOBSEEKERS, jobseeker_id)
+        rowid = self.store.rowid(Kind.JOBSEEKERS, js.id)
+        rowids = np.array([rowid], dtype=np.int64)
+        pair = self.score_for_vacancy(vacancy, rowids, self.similarity(vacancy, [rowid]), [js])
+        (match,) = matches(pair, np.array([0]), self.ranker, "jobseekers")
+        passes = bool(pair.checks.passed[0])
+        rank, among = None, 0
+        if passes:
+            eligible = self.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
+            ids, sims, found = self._retrieve(
+                Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids
+            )
+            others = self.score_for_vacancy(vacancy, ids, sims, found)
+            keep = others.checks.passed & (ids != rowid)
+            among = int(keep.sum()) + 1
+            rank = 1 + int((others.scores[keep] > pair.scores[0]).sum())
+        return FitCheck(
+            vacancy_id=vacancy.id,
+            jobseeker_id=js.id,
+            score=match.score,
+            base=match.base,
+            passes_filters=passes,
+            rank=rank,
+            ranked_among=among,
+            ranker=ranker_name(self.ranker),
+            criteria=match.criteria,
+            missing=_missing(vacancy, js, pair),
         )
 
     def similarity(self, vacancy: Vacancy, rowids: list[int]) -> np.ndarray:
@@ -251,3 +291,25 @@ class Matcher:
                 "version": self.ranker.version if self.ranker else None,
             },
         }
+
+
+def _missing(v: Vacancy, j: Jobseeker, pair: ScoredPairs) -> dict[str, object]:
+    """What stands between this jobseeker and this vacancy, criterion by criterion."""
+    from matching.filters import HOURS_TOLERANCE
+    from matching.records import EDUCATION_RANK
+
+    c = pair.checks
+    out: dict[str, object] = {}
+    if pair.features.missing_skills[0]:
+        out["skills"] = pair.features.missing_skills[0]
+    if c.missing_licences[0]:
+        out["licences"] = c.missing_licences[0]
+    if not c.distance_ok[0]:
+        out["distance_km_over"] = round(float(c.distance_km[0]) - j.max_travel_km, 1)
+    if not c.hours_ok[0]:
+        out["hours_short"] = round(v.hours_min - HOURS_TOLERANCE - j.hours_per_week, 1)
+    if v.min_education and EDUCATION_RANK[j.education] < EDUCATION_RANK[v.min_education]:
+        out["education"] = {"required": v.min_education.value, "has": j.education.value}
+    if not c.available_ok[0]:
+        out["available_from"] = j.available_from.isoformat() if j.available_from else None
+    return out

@@ -54,6 +54,22 @@ class Shortlist:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass
+class FitCheck:
+    """One jobseeker against one vacancy: score, would-be rank, criteria and what is missing."""
+
+    vacancy_id: str
+    jobseeker_id: str
+    score: float
+    base: float
+    passes_filters: bool
+    rank: int | None  # position in the vacancy's shortlist; None when filtered out
+    ranked_among: int
+    ranker: str
+    criteria: list[Criterion]
+    missing: dict[str, object]
+
+
 def occupation_info(uri: str | None, confidence: float | None = None) -> dict[str, str | None]:
     """ESCO URI, Dutch label and ISCO unit group with its label, where known."""
     occ = taxonomy().get(uri) if uri else None

@@ -409,6 +409,13 @@ class Store:
                 conn.execute(insert(outcomes), rows)
         return len(rows)
 
+    def delete_outcomes_of(self, jobseeker_id: str) -> int:
+        """Remove every outcome that names a jobseeker (erasure)."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                delete(outcomes).where(outcomes.c.jobseeker_id == jobseeker_id)
+            ).rowcount
+
     def outcome_rows(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [

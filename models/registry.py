@@ -44,7 +44,7 @@ def champion_version(tracking_uri: str, home: Path) -> str | None:
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
     try:
-        return client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version
+        return str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version)
     except mlflow.exceptions.MlflowException:
         return None
 

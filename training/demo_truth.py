@@ -232,3 +232,40 @@ def simulate_outcomes(
             "reason": pl.Utf8,
         },
     )
+
+
+class DemoTruth:
+    """Relevance grades of the demo world for any vacancy against all its jobseekers."""
+
+    def __init__(
+        self, arrays: JobseekerArrays, vacancies: dict[str, dict], vacancy_uri: dict[str, str]
+    ) -> None:
+        self.arrays, self.vacancies, self.vacancy_uri = arrays, vacancies, vacancy_uri
+        self.position = {j: i for i, j in enumerate(arrays.ids.tolist())}
+        self._all = np.arange(len(arrays.ids))
+
+    @classmethod
+    def load(cls, folder) -> DemoTruth | None:
+        """The truth saved by `training.demo_load`, or None when this is no demo world."""
+        from pathlib import Path
+
+        folder = Path(folder)
+        needed = ["jobseekers", "vacancies", "truth_jobseekers", "truth_vacancies"]
+        if not all((folder / f"{n}.parquet").exists() for n in needed):
+            return None
+        js = pl.read_parquet(folder / "jobseekers.parquet")
+        vac = pl.read_parquet(folder / "vacancies.parquet")
+        vt = pl.read_parquet(folder / "truth_vacancies.parquet")
+        arrays = JobseekerArrays.build(js, pl.read_parquet(folder / "truth_jobseekers.parquet"))
+        return cls(
+            arrays,
+            {r["id"]: r for r in vac.iter_rows(named=True)},
+            dict(zip(vt["id"], vt["occupation_uri"], strict=True)),
+        )
+
+    def grades(self, vacancy_id: str) -> dict[str, int]:
+        """jobseeker id -> relevance grade 0-3 for one vacancy (all jobseekers)."""
+        suit = suitability(
+            self.vacancies[vacancy_id], self.vacancy_uri[vacancy_id], self.arrays, self._all
+        )
+        return dict(zip(self.arrays.ids.tolist(), grade(suit).tolist(), strict=True))

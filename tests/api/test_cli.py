@@ -22,8 +22,15 @@ def home(tmp_path: Path, model_dir: Path, monkeypatch) -> Path:
 
 def test_demo_ingest_and_shortlist(home: Path, tmp_path: Path, capsys):
     assert main(["demo", "--jobseekers", "60", "--vacancies", "10", "--seed", "3"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[0])
     assert summary["jobseekers"] == 60 and summary["vacancies"] == 10 and summary["outcomes"] > 0
+    keys = dict(line.split("\t") for line in lines[1:])
+    assert set(keys) == {"matchmaker", "accountmanager", "werkcoach", "datascientist", "admin"}
+    assert all(k.startswith("wm_") for k in keys.values())
+    assert main(["keys", "create", "werkcoach"]) == 0
+    assert capsys.readouterr().out.strip().startswith("wm_")  # only the key, on stdout
+    assert main(["keys", "create", "koning"]) == 2
     assert (home / "demo" / "truth_jobseekers.parquet").exists()
 
     csv = tmp_path / "more.csv"

@@ -1,0 +1,76 @@
+"""FastAPI dependencies: the matcher, the authenticated key, role checks and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from api.auth import ApiKey, Permission, verify_key
+from matching.service import Matcher
+
+
+def get_matcher(request: Request) -> Matcher:
+    return request.app.state.matcher
+
+
+MatcherDep = Annotated[Matcher, Depends(get_matcher)]
+
+_UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def current_key(
+    matcher: MatcherDep,
+    authorization: Annotated[str | None, Header(description="Bearer API key")] = None,
+) -> ApiKey:
+    """The caller behind `Authorization: Bearer KEY`; 401 when missing or wrong."""
+    if not authorization:
+        raise HTTPException(
+            401, [{"field": "Authorization", "reason": "missing API key"}], headers=_UNAUTHORIZED
+        )
+    scheme, _, token = authorization.partition(" ")
+    key = verify_key(matcher.store, token.strip()) if scheme.lower() == "bearer" else None
+    if key is None:
+        raise HTTPException(
+            401, [{"field": "Authorization", "reason": "invalid API key"}], headers=_UNAUTHORIZED
+        )
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(current_key)]
+
+
+def requires(*permissions: Permission) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that lets through keys whose role has any of the permissions."""
+
+    def check(key: CurrentKey) -> ApiKey:
+        if not any(key.may(p) for p in permissions):
+            raise HTTPException(
+                403,
+                [{"field": "Authorization", "reason": f"role {key.role.value} may not do this"}],
+            )
+        return key
+
+    return check
+
+
+def audit(request: Request, key: ApiKey, jobseeker_ids: Sequence[str], purpose: str | None) -> None:
+    """Record who received personal data of which jobseekers, where and why."""
+    if not jobseeker_ids:
+        return
+    route = request.scope.get("route")
+    endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    request.app.state.matcher.store.write_audit(
+        key.key_id, key.role.value, endpoint, list(jobseeker_ids), purpose
+    )
+
+
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Purpose",
+        max_length=200,
+        description="why personal data is asked for; kept in the audit log",
+    ),
+]

@@ -1,0 +1,226 @@
+"""Shortlists, vacancies for a jobseeker, fit checks, outcomes; labour market, model; admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import StringConstraints
+
+from api.auth import ApiKey, Permission, create_key, list_keys, revoke_key
+from api.deps import MatcherDep, PurposeHeader, audit, requires
+from api.schemas import (
+    AuditPublic,
+    FitCheckPublic,
+    KeyCreate,
+    KeyCreated,
+    LabourMarketPublic,
+    LabourMarketRow,
+    ModelPublic,
+    OutcomeCreate,
+    OutcomePublic,
+    ShortlistPublic,
+)
+from matching.filters import Overrides
+from matching.labour_market import occupation_group
+from matching.records import Licence
+from matching.store import Kind
+
+router = APIRouter(prefix="/v1")
+
+RegionCode = Annotated[str, StringConstraints(pattern=r"^AM\d\d$")]
+K = Annotated[int, Query(ge=1, le=200, description="number of results")]
+MaxKm = Annotated[float | None, Query(ge=0, le=300, description="cap on travel distance")]
+Licences = Annotated[list[Licence] | None, Query(description="replace the required licences")]
+Regions = Annotated[list[RegionCode] | None, Query(description="only these regions, e.g. AM22")]
+Explain = Annotated[bool, Query(description="include per-criterion explanations")]
+
+
+def _overrides(max_distance_km, licences, regions) -> Overrides:
+    return Overrides(
+        max_distance_km=max_distance_km,
+        required_licences=tuple(licences) if licences is not None else None,
+        regions=tuple(regions) if regions else None,
+    )
+
+
+def _strip(result: ShortlistPublic, explain: bool) -> ShortlistPublic:
+    if not explain:
+        for item in result.data:
+            item.criteria = []
+    return result
+
+
+@router.get(
+    "/vacancies/{vacancy_id}/shortlist", response_model=ShortlistPublic, tags=["matchmaker"]
+)
+def shortlist(
+    vacancy_id: str,
+    request: Request,
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.SHORTLIST))],
+    k: K = 20,
+    max_distance_km: MaxKm = None,
+    licences: Licences = None,
+    regions: Regions = None,
+    explain: Explain = True,
+    purpose: PurposeHeader = None,
+) -> ShortlistPublic:
+    """The best jobseekers for a vacancy after the hard filters, with reasons per criterion."""
+    result = matcher.shortlist(
+        vacancy_id, k=k, overrides=_overrides(max_distance_km, licences, regions)
+    )
+    audit(request, key, [m.id for m in result.items], purpose or f"shortlist {vacancy_id}")
+    return _strip(ShortlistPublic.of(result), explain)
+
+
+@router.get(
+    "/jobseekers/{jobseeker_id}/vacancies", response_model=ShortlistPublic, tags=["werkcoach"]
+)
+def vacancies_for(
+    jobseeker_id: str,
+    request: Request,
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.JOBSEEKER_VACANCIES))],
+    k: K = 20,
+    max_distance_km: MaxKm = None,
+    regions: Regions = None,
+    explain: Explain = True,
+    purpose: PurposeHeader = None,
+) -> ShortlistPublic:
+    """The best open vacancies for a jobseeker (werkcoach view)."""
+    result = matcher.vacancies_for(
+        jobseeker_id, k=k, overrides=_overrides(max_distance_km, None, regions)
+    )
+    audit(request, key, [jobseeker_id], purpose or "vacatures voor werkzoekende")
+    return _strip(ShortlistPublic.of(result), explain)
+
+
+@router.get(
+    "/vacancies/{vacancy_id}/fit/{jobseeker_id}",
+    response_model=FitCheckPublic,
+    tags=["accountmanager", "matchmaker"],
+)
+def fit_check(
+    vacancy_id: str,
+    jobseeker_id: str,
+    request: Request,
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.FIT_CHECK))],
+    purpose: PurposeHeader = None,
+) -> FitCheckPublic:
+    """Check one jobseeker against one vacancy before contacting the employer."""
+    result = matcher.fit_check(vacancy_id, jobseeker_id)
+    audit(request, key, [jobseeker_id], purpose or f"fit check {vacancy_id}")
+    return FitCheckPublic.of(result)
+
+
+@router.post("/outcomes", status_code=201, response_model=OutcomePublic, tags=["matchmaker"])
+def add_outcome(
+    body: OutcomeCreate,
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.OUTCOMES))],
+) -> OutcomePublic:
+    """Record what happened to a proposed candidate (invited, placed, rejected + reason)."""
+    for field, kind, rid in (
+        ("vacancy_id", Kind.VACANCIES, body.vacancy_id),
+        ("jobseeker_id", Kind.JOBSEEKERS, body.jobseeker_id),
+    ):
+        if matcher.store.rowid(kind, rid) is None:
+            raise HTTPException(404, [{"field": field, "reason": f"{rid!r} not found"}])
+    matcher.store.add_outcomes(
+        [{**body.model_dump(), "outcome": body.outcome.value, "source": f"api:{key.key_id}"}]
+    )
+    return OutcomePublic(**body.model_dump())
+
+
+@router.get("/labour-market", response_model=LabourMarketPublic, tags=["datascientist"])
+def labour_market(
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.LABOUR_MARKET))],
+    region: Annotated[RegionCode | None, Query()] = None,
+    occupation: Annotated[
+        str | None,
+        Query(max_length=200, description="ISCO group (1-4 digits) or ESCO occupation URI"),
+    ] = None,
+) -> LabourMarketPublic:
+    """Tension per occupation group and arbeidsmarktregio, with counts (no personal data)."""
+    table = matcher.market().table
+    if region:
+        table = table.filter(table["region"] == region)
+    if occupation:
+        group = (
+            occupation_group(occupation)
+            if occupation.startswith("http")
+            else (occupation[:2] if occupation.isdigit() else None)
+        )
+        if group is None:
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "field": "occupation",
+                        "reason": "not an ISCO code nor a known ESCO occupation URI",
+                    }
+                ],
+            )
+        table = table.filter(table["group"] == group)
+    rows = [LabourMarketRow(tension_class=r.pop("class"), **r) for r in table.to_dicts()]
+    return LabourMarketPublic(count=len(rows), data=rows)
+
+
+@router.get("/model", response_model=ModelPublic, tags=["datascientist"])
+def model_info(
+    matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.MODEL))]
+) -> ModelPublic:
+    """The served ranker, its version and the metrics it was promoted on."""
+    r = matcher.ranker
+    return ModelPublic(
+        ranker=r.model.kind if r else "cosine",
+        version=r.version if r else None,
+        metrics=r.metrics if r else {},
+        embedding_model=matcher.embedder.model_id,
+    )
+
+
+@router.post("/model/reload", response_model=ModelPublic, tags=["admin"])
+def reload_model(
+    matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
+) -> ModelPublic:
+    """Load the current champion from the registry (after `werkmatch promote`)."""
+    matcher.reload_ranker()
+    return model_info(matcher, key)
+
+
+@router.get("/audit", response_model=AuditPublic, tags=["admin"])
+def read_audit(
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.AUDIT))],
+    jobseeker_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> AuditPublic:
+    """Who received which jobseekers' data, when, where and why (newest first)."""
+    rows = matcher.store.audit_rows(limit=limit, jobseeker_id=jobseeker_id)
+    return AuditPublic(count=len(rows), data=rows)
+
+
+@router.post("/keys", status_code=201, response_model=KeyCreated, tags=["admin"])
+def new_key(
+    body: KeyCreate, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
+) -> KeyCreated:
+    secret = create_key(matcher.store, body.role, body.label)
+    return KeyCreated(key_id=secret[3:].split(".")[0], role=body.role, key=secret)
+
+
+@router.get("/keys", tags=["admin"])
+def keys(matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]) -> dict:
+    data = list_keys(matcher.store)
+    return {"count": len(data), "data": data}
+
+
+@router.delete("/keys/{key_id}", status_code=204, tags=["admin"])
+def revoke(
+    key_id: str, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
+) -> None:
+    if not revoke_key(matcher.store, key_id):
+        raise HTTPException(404, [{"field": "key_id", "reason": f"{key_id!r} not found"}])

@@ -1,0 +1,213 @@
+"""Jobseekers and vacancies: create, read, replace, delete and bulk upload."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ApiKey, Permission
+from api.deps import MatcherDep, PurposeHeader, audit, requires
+from api.schemas import IngestReportPublic
+from matching.ingest import FORMATS, IngestFileError, IngestReport
+from matching.records import Jobseeker, Vacancy
+from matching.service import Matcher
+from matching.store import Kind
+
+MAX_BULK_BYTES = 50 * 1024 * 1024
+CONTENT_TYPES = {
+    "text/csv": ".csv",
+    "application/x-ndjson": ".jsonl",
+    "application/jsonl": ".jsonl",
+    "application/vnd.apache.parquet": ".parquet",
+    "application/octet-stream": ".parquet",
+}
+
+router = APIRouter(prefix="/v1")
+
+Werkcoach = Annotated[ApiKey, Depends(requires(Permission.JOBSEEKERS_WRITE))]
+JobseekerReader = Annotated[ApiKey, Depends(requires(Permission.JOBSEEKERS_READ))]
+VacancyWriter = Annotated[ApiKey, Depends(requires(Permission.VACANCIES_WRITE))]
+VacancyReader = Annotated[ApiKey, Depends(requires(Permission.VACANCIES_READ))]
+Eraser = Annotated[ApiKey, Depends(requires(Permission.ERASE))]
+
+
+def _create(matcher: Matcher, kind: Kind, record) -> None:
+    if matcher.store.get(kind, record.id) is not None:
+        raise HTTPException(
+            409, [{"field": "id", "reason": f"{record.id!r} exists already; use PUT to replace it"}]
+        )
+    matcher.upsert([record])
+
+
+def _replace(matcher: Matcher, kind: Kind, record_id: str, record) -> None:
+    if record.id != record_id:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "field": "id",
+                    "reason": f"body id {record.id!r} differs from path id {record_id!r}",
+                }
+            ],
+        )
+    matcher.get(kind, record_id)  # 404 when unknown
+    matcher.upsert([record])
+
+
+async def _bulk(request: Request, matcher: Matcher, kind: Kind, fmt: str | None) -> IngestReport:
+    suffix = (
+        f".{fmt}"
+        if fmt
+        else CONTENT_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip())
+    )
+    if suffix not in FORMATS:
+        raise HTTPException(
+            415,
+            [
+                {
+                    "field": "Content-Type",
+                    "reason": "send text/csv, application/x-ndjson or "
+                    "application/vnd.apache.parquet (or ?format=csv|jsonl|parquet)",
+                }
+            ],
+        )
+    body = await request.body()
+    if len(body) > MAX_BULK_BYTES:
+        raise HTTPException(
+            413, [{"field": "body", "reason": f"larger than {MAX_BULK_BYTES // 2**20} MB"}]
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(body)
+        try:
+            return await run_in_threadpool(matcher.ingest, kind, path, False)
+        except IngestFileError as exc:
+            raise HTTPException(422, [{"field": "body", "reason": str(exc)}]) from exc
+
+
+def _report(r: IngestReport) -> IngestReportPublic:
+    return IngestReportPublic(
+        kind=r.kind,
+        rows=r.rows,
+        stored=r.stored,
+        bad_rows=r.bad_rows,
+        errors=[vars(e) for e in r.errors],
+    )
+
+
+BulkFormat = Annotated[
+    str | None,
+    Query(pattern="^(csv|jsonl|parquet)$", alias="format", description="overrides Content-Type"),
+]
+
+
+# ------------------------------------------------------------------ jobseekers
+@router.post("/jobseekers", status_code=201, response_model=Jobseeker, tags=["werkcoach"])
+def create_jobseeker(body: Jobseeker, matcher: MatcherDep, key: Werkcoach) -> Jobseeker:
+    """Register a jobseeker (werkzoekende)."""
+    _create(matcher, Kind.JOBSEEKERS, body)
+    return body
+
+
+@router.get("/jobseekers/{jobseeker_id}", response_model=Jobseeker, tags=["werkcoach"])
+def read_jobseeker(
+    jobseeker_id: str,
+    request: Request,
+    matcher: MatcherDep,
+    key: JobseekerReader,
+    purpose: PurposeHeader = None,
+) -> Jobseeker:
+    """A jobseeker's profile (audit-logged)."""
+    js = matcher.get(Kind.JOBSEEKERS, jobseeker_id)
+    audit(request, key, [js.id], purpose or "profiel inzien")
+    return js
+
+
+@router.put("/jobseekers/{jobseeker_id}", response_model=Jobseeker, tags=["werkcoach"])
+def replace_jobseeker(
+    jobseeker_id: str, body: Jobseeker, matcher: MatcherDep, key: Werkcoach
+) -> Jobseeker:
+    """Replace a jobseeker's profile."""
+    _replace(matcher, Kind.JOBSEEKERS, jobseeker_id, body)
+    return body
+
+
+@router.delete("/jobseekers/{jobseeker_id}", status_code=204, tags=["admin"])
+def erase_jobseeker(
+    jobseeker_id: str, request: Request, matcher: MatcherDep, key: Eraser
+) -> Response:
+    """Erase a jobseeker (GDPR art. 17): record, embeddings, index entry and outcomes."""
+    matcher.erase_jobseeker(jobseeker_id)
+    audit(request, key, [jobseeker_id], "wissen (AVG art. 17)")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/jobseekers/bulk",
+    response_model=IngestReportPublic,
+    tags=["werkcoach"],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def bulk_jobseekers(
+    request: Request, matcher: MatcherDep, key: Werkcoach, fmt: BulkFormat = None
+) -> IngestReportPublic:
+    """Upload many jobseekers (CSV, JSONL or Parquet body); bad rows are reported by number."""
+    return _report(await _bulk(request, matcher, Kind.JOBSEEKERS, fmt))
+
+
+# ------------------------------------------------------------------- vacancies
+@router.post("/vacancies", status_code=201, response_model=Vacancy, tags=["accountmanager"])
+def create_vacancy(body: Vacancy, matcher: MatcherDep, key: VacancyWriter) -> Vacancy:
+    """Register a vacancy (vacature)."""
+    _create(matcher, Kind.VACANCIES, body)
+    return body
+
+
+@router.get("/vacancies/{vacancy_id}", response_model=Vacancy, tags=["accountmanager"])
+def read_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyReader) -> Vacancy:
+    return matcher.get(Kind.VACANCIES, vacancy_id)
+
+
+@router.put("/vacancies/{vacancy_id}", response_model=Vacancy, tags=["accountmanager"])
+def replace_vacancy(
+    vacancy_id: str, body: Vacancy, matcher: MatcherDep, key: VacancyWriter
+) -> Vacancy:
+    _replace(matcher, Kind.VACANCIES, vacancy_id, body)
+    return body
+
+
+@router.delete("/vacancies/{vacancy_id}", status_code=204, tags=["accountmanager"])
+def delete_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyWriter) -> Response:
+    matcher.delete(Kind.VACANCIES, vacancy_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/vacancies/bulk",
+    response_model=IngestReportPublic,
+    tags=["accountmanager"],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def bulk_vacancies(
+    request: Request, matcher: MatcherDep, key: VacancyWriter, fmt: BulkFormat = None
+) -> IngestReportPublic:
+    """Upload many vacancies (CSV, JSONL or Parquet body); bad rows are reported by number."""
+    return _report(await _bulk(request, matcher, Kind.VACANCIES, fmt))

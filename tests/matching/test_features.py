@@ -1,0 +1,106 @@
+"""Pair features on hand-made pairs, labour-market tension, and the lexical model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.features import FEATURE_NAMES, pair_features
+from matching.filters import check_pairs
+from matching.labour_market import Market, tension_class, unemployment_phase
+from matching.lexical import clean_title, pair_similarity
+from tests.factories import FORKLIFT_URI, jobseeker, vacancy
+
+COOK_URI = "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e"
+
+
+def features(v, people, sims=None, v_uri=FORKLIFT_URI, j_uris=None, market=None):
+    checks = check_pairs([v] * len(people), people)
+    return pair_features(
+        [v] * len(people),
+        people,
+        np.asarray(sims if sims is not None else [0.8] * len(people)),
+        [v_uri] * len(people),
+        j_uris or [FORKLIFT_URI] * len(people),
+        checks,
+        market,
+    )
+
+
+def test_distance_and_region():
+    f = features(
+        vacancy(postcode="3012"),
+        [jobseeker(postcode="3012"), jobseeker(postcode="9711", max_travel_km=250)],
+    )
+    d = f.column("distance_km")
+    assert d[0] == pytest.approx(0.0, abs=1e-6) and 190 < d[1] < 215  # Rotterdam-Groningen
+    assert f.column("distance_ratio")[1] == pytest.approx(d[1] / 250)
+    assert f.column("same_region").tolist() == [1.0, 0.0]
+
+
+def test_licence_hours_education():
+    v = vacancy(required_licences=["C"], hours_min=32, hours_max=36, min_education="mbo3")
+    f = features(
+        v,
+        [
+            jobseeker(licences=["CE"], hours_per_week=40, education="mbo4"),
+            jobseeker(licences=["B"], hours_per_week=24, education="vmbo"),
+        ],
+    )
+    assert f.column("licence_ok").tolist() == [1.0, 0.0]
+    assert f.column("hours_short").tolist() == [0.0, 8.0]
+    assert f.column("hours_excess").tolist() == [4.0, 0.0]
+    assert f.column("education_gap").tolist() == [1.0, -1.0]  # NLQF 4 vs 3; 2 vs 3
+
+
+def test_skills_present_and_missing():
+    v = vacancy(
+        required_skills=["heftruckcertificaat", "VCA basis", "reachtruck"], nice_skills=["Excel"]
+    )
+    f = features(v, [jobseeker(skills=["vca basis", "Heftruckcertificaat", "Excel"])])
+    assert f.column("skill_overlap")[0] == pytest.approx(2 / 3)
+    assert f.column("nice_overlap")[0] == 1.0
+    assert f.matched_skills[0] == ["heftruckcertificaat", "VCA basis"]
+    assert f.missing_skills[0] == ["reachtruck"]
+
+
+def test_occupation_levels():
+    f = features(vacancy(), [jobseeker(), jobseeker()], j_uris=[FORKLIFT_URI, COOK_URI])
+    assert f.column("same_occupation").tolist() == [1.0, 0.0]
+    assert f.column("same_isco_unit").tolist() == [1.0, 0.0]
+    unknown = features(vacancy(), [jobseeker()], j_uris=[None])
+    assert unknown.column("same_isco_submajor")[0] == 0.0
+
+
+def test_unemployment_phase_and_tension():
+    assert unemployment_phase([0, 2, 3, 5, 6, 11, 12, 40]).tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert [tension_class(x) for x in (0.1, 0.25, 1.0, 1.5, 3.9, 4.0)] == [
+        "zeer ruim",
+        "ruim",
+        "gemiddeld",
+        "krap",
+        "krap",
+        "zeer krap",
+    ]
+    import polars as pl
+
+    market = Market(pl.DataFrame({"group": ["83"], "region": ["AM22"], "tension": [5.0]}))
+    f = features(vacancy(), [jobseeker()], market=market)
+    assert f.column("log_tension")[0] == pytest.approx(np.log(5.0))
+    assert f.tension == [5.0]
+
+
+def test_no_protected_attributes_among_features():
+    assert not {"age", "age_band", "gender", "nationality", "benefit"} & set(FEATURE_NAMES)
+    young = features(vacancy(), [jobseeker(age_band="15-26")]).X
+    old = features(vacancy(), [jobseeker(age_band="55-67")]).X
+    assert np.array_equal(young, old)
+
+
+def test_title_cleaning_and_lexical_similarity():
+    assert clean_title("Heftruckchauffeur (m/v/x) 32-40 uur - Rotterdam") == "heftruckchauffeur"
+    assert clean_title("Ervaren Medior Kok (M/V) regio Utrecht") == "kok"
+    sims = pair_similarity(
+        ["heftruckchauffeur", "heftruckchauffeur"], ["heftruck chauffeur", "verpleegkundige"]
+    )
+    assert sims[0] > 0.6 > 0.2 > sims[1]
