@@ -224,6 +224,26 @@ def cmd_labour_market(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import run
+    from matching.config import get_settings
+    from models.embedder import Embedder, ensure_model
+
+    s = get_settings()
+    embedder = Embedder(ensure_model(s.embedding_model_dir), s.embed_batch_size, s.torch_threads)
+    sizes = [int(x) for x in args.sizes.split(",")]
+    root = s.reports_dir / "bench"
+    results = run(
+        sizes, root, embedder, sample=args.sample, requests=args.requests, progress=not args.json
+    )
+    if args.json:
+        for r in results:
+            print(json.dumps(r))
+    else:
+        print((root / "bench.md").read_text())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -277,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", nargs="?", metavar="ROLE|KEY_ID")
     s.add_argument("--label")
     s.set_defaults(func=cmd_keys)
+    s = sub.add_parser("bench", help="shortlist latency, throughput and index size by size")
+    s.add_argument("--sizes", default="5000,100000")
+    s.add_argument("--sample", type=int, default=2000, help="jobseekers embedded with e5")
+    s.add_argument("--requests", type=int, default=200)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bench)
     s = sub.add_parser("train", help="train rankers on outcomes, log to MLflow, promote")
     s.add_argument("--no-promote", action="store_true", help="register without promoting")
     s.set_defaults(func=cmd_train)

@@ -12,20 +12,22 @@ from matching.taxonomy import taxonomy
 
 # Vacancy-title noise that says nothing about the occupation.
 _NOISE = re.compile(
-    r"\((?:m|v|x|f|d|h)(?:\s*/\s*(?:m|v|x|f|d|h))+\)"  # (m/v), (m/v/x)
-    r"|\b\d{1,2}\s*(?:-|tot|à)\s*\d{1,2}\s*(?:uur|u)\b|\b\d{1,2}\s*(?:uur|u)\b"  # 32-40 uur
-    r"|\b(?:fulltime|parttime|full-time|part-time|medior|senior|junior|ervaren|allround)\b"
-    r"|\b(?:regio|omgeving|te|in)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*"  # regio Utrecht
+    r"(?i:\((?:m|v|x|f|d|h)(?:\s*/\s*(?:m|v|x|f|d|h))+\))"  # (m/v), (m/v/x)
+    r"|(?i:\b\d{1,2}\s*(?:-|tot|à)\s*\d{1,2}\s*(?:uur|u)\b|\b\d{1,2}\s*(?:uur|u)\b)"  # 32-40 uur
+    r"|(?i:\b(?:fulltime|parttime|full-time|part-time|medior|senior|junior|ervaren|allround)\b)"
+    r"|\b(?i:regio|omgeving|te|in)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*"  # regio Utrecht
     r"|\s+-\s+[A-Z][\w'-]+$",  # "- Zwolle"
-    flags=re.IGNORECASE,
 )
+_PUNCT = re.compile(r"[()\[\]|/,;:]+")
 
 
 def clean_title(title: str) -> str:
-    """A job title without gender markers, hours, seniority and place names."""
+    """A job title without gender markers, hours, seniority and place names (lower case)."""
     text = _NOISE.sub(" ", title)
-    text = re.sub(r"[()\[\]|/,;:]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
+    text = re.sub(r"\s+", " ", _PUNCT.sub(" ", text)).strip().lower()
+    if not text:  # everything looked like noise: keep the words that were there
+        text = re.sub(r"\s+", " ", _PUNCT.sub(" ", title)).strip().lower()
+    return text
 
 
 @lru_cache(maxsize=1)
