@@ -244,6 +244,74 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embedder():
+    from matching.config import get_settings
+    from models.embedder import Embedder, ensure_model
+
+    s = get_settings()
+    return Embedder(ensure_model(s.embedding_model_dir), 128, s.torch_threads)
+
+
+def cmd_rank_titles(args: argparse.Namespace) -> int:
+    from eval.titles import read_titles, title_ranker, trec_lines
+    from matching.titles import EmptyTitleError
+
+    try:
+        queries, corpus = read_titles(Path(args.queries)), read_titles(Path(args.corpus))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ranker = title_ranker(_embedder()).fit([c for c, _ in corpus], [t for _, t in corpus])
+    for qid, title in queries:
+        try:
+            ranked = ranker.rank([title], top=args.top)
+        except EmptyTitleError as exc:
+            print(f"warning: query {qid}: {exc}", file=sys.stderr)
+            continue
+        for line in trec_lines([qid], ranked):
+            print(line)
+    return 0
+
+
+def cmd_eval_titles(args: argparse.Namespace) -> int:
+    from eval.titles import evaluate_run, read_qrels, read_run
+
+    try:
+        m = evaluate_run(read_run(Path(args.run)), read_qrels(Path(args.qrels)))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"MRR\t{m.mrr:.4f}\nNDCG@10\t{m.ndcg10:.4f}\nRecall@10\t{m.recall10:.4f}\n"
+        f"queries\t{m.queries}"
+    )
+    return 0
+
+
+def cmd_title_benchmark(args: argparse.Namespace) -> int:
+    from eval.titles import benchmark, markdown_table
+
+    table = markdown_table(benchmark(_embedder()))
+    text = "# Title ranking on the development benchmark (jobtitle-sim-nl)\n\n" + table + "\n"
+    if args.write:
+        Path(args.write).write_text(text)
+    print(text)
+    return 0
+
+
+def cmd_occupation(args: argparse.Namespace) -> int:
+    from matching.occupations import OccupationIndex, safe_normalise
+
+    index = OccupationIndex(_embedder())
+    for title, m in zip(args.titles, safe_normalise(index, args.titles), strict=True):
+        if m is None:
+            print(f"{title}\tno match")
+        else:
+            flag = "" if m.trusted else "\tlow confidence"
+            print(f"{title}\t{m.label}\tISCO {m.isco}\t{m.confidence:.2f}\t{m.uri}{flag}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -303,6 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--requests", type=int, default=200)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("rank-titles", help="rank a corpus of titles, TREC run on stdout")
+    s.add_argument("--queries", required=True, help="id<TAB>title file")
+    s.add_argument("--corpus", required=True, help="id<TAB>title file")
+    s.add_argument("--top", type=int, default=100)
+    s.set_defaults(func=cmd_rank_titles)
+    s = sub.add_parser("eval-titles", help="MRR, NDCG@10, Recall@10 of a TREC run")
+    s.add_argument("--run", required=True)
+    s.add_argument("--qrels", required=True)
+    s.set_defaults(func=cmd_eval_titles)
+    s = sub.add_parser("title-benchmark", help="each signal and the fusion on the dev set")
+    s.add_argument("--write", help="also write the Markdown table to this file")
+    s.set_defaults(func=cmd_title_benchmark)
+    s = sub.add_parser("occupation", help="map job titles to ESCO occupations")
+    s.add_argument("titles", nargs="+")
+    s.set_defaults(func=cmd_occupation)
     s = sub.add_parser("train", help="train rankers on outcomes, log to MLflow, promote")
     s.add_argument("--no-promote", action="store_true", help="register without promoting")
     s.set_defaults(func=cmd_train)

@@ -8,6 +8,7 @@ from matching.features import CRITERIA, CRITERION_OF, FEATURE_NAMES, PairFeature
 from matching.filters import HOURS_TOLERANCE, PairChecks
 from matching.geo import geography
 from matching.labour_market import PHASES, tension_class
+from matching.occupations import LOW_CONFIDENCE
 from matching.records import Jobseeker, Vacancy
 from matching.shortlist import Criterion
 from matching.taxonomy import taxonomy
@@ -29,6 +30,7 @@ def explain_pair(
     i: int,
     contributions: dict[str, float],
     occupations: tuple[str | None, str | None] = (None, None),
+    confidences: tuple[float, float] = (1.0, 1.0),
 ) -> list[Criterion]:
     """Every criterion of pair i, in a fixed order, with its contribution."""
     x = dict(zip(FEATURE_NAMES, feats.X[i], strict=True))
@@ -74,6 +76,13 @@ def explain_pair(
             )
         else:
             text = f"Ander beroep: {j_occ.label} (ISCO {j_occ.isco}) voor {v_occ.label}"
+        doubts = [
+            f"{side} afgeleid met lage zekerheid ({conf:.2f}), niet meegewogen"
+            for side, conf in zip(("vacaturetitel", "gewenst beroep"), confidences, strict=True)
+            if conf < LOW_CONFIDENCE
+        ]
+        if doubts:
+            text += "; " + "; ".join(doubts)
         add("beroep", j_occ.label, None, text)
     else:
         add(

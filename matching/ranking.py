@@ -11,6 +11,7 @@ from matching.features import FEATURE_NAMES, PairFeatures, pair_features
 from matching.filters import Overrides, PairChecks, check_pairs
 from matching.geo import geography
 from matching.labour_market import Market
+from matching.occupations import LOW_CONFIDENCE
 from matching.records import Jobseeker, Vacancy
 from matching.shortlist import Match, occupation_info
 from models.registry import ServedRanker
@@ -45,12 +46,17 @@ def score_pairs(
 ) -> ScoredPairs:
     """Check, featurise and score pairs; score is the ranker's logit or the cosine."""
     checks = check_pairs(vacancies, jobseekers, overrides)
+    # Low-confidence inferred occupations are shown but not trusted by the features.
+    trusted = [
+        (v if vc >= LOW_CONFIDENCE else None, j if jc >= LOW_CONFIDENCE else None)
+        for (v, j), (vc, jc) in zip(occupations, confidences, strict=True)
+    ]
     feats = pair_features(
         vacancies,
         jobseekers,
         similarity,
-        [o[0] for o in occupations],
-        [o[1] for o in occupations],
+        [o[0] for o in trusted],
+        [o[1] for o in trusted],
         checks,
         market,
     )
@@ -94,6 +100,7 @@ def matches(
             int(i),
             criterion_contributions(crow),
             (v_uri, j_uri),
+            (v_conf, j_conf),
         )
         out.append(
             Match(

@@ -14,6 +14,7 @@ from matching.filters import Overrides
 from matching.indexing import Indexer
 from matching.ingest import IngestReport, read_frame, validate_rows
 from matching.labour_market import Market, compute_market
+from matching.occupations import OccupationIndex, safe_normalise
 from matching.ranking import ScoredPairs, matches, ranker_name, score_pairs
 from matching.records import Jobseeker, Vacancy, VacancyStatus
 from matching.shortlist import FitCheck, Shortlist, top_passing
@@ -50,6 +51,7 @@ class Matcher:
             settings.torch_threads,
         )
         self._market: tuple[tuple[int, int], Market] | None = None
+        self._occupations: OccupationIndex | None = None
         self.ranker: ServedRanker | None = None
         self.indexer = Indexer(
             self.store,
@@ -60,12 +62,39 @@ class Matcher:
         )
 
     # ------------------------------------------------------------------ writes
+    @property
+    def occupations(self) -> OccupationIndex:
+        """Title -> ESCO occupation normaliser (built on first use; label vectors cached)."""
+        if self._occupations is None:
+            self._occupations = OccupationIndex(self.embedder)
+        return self._occupations
+
+    def normalise_occupations(self, records: Sequence[Jobseeker | Vacancy]) -> int:
+        """Store the inferred ESCO occupation (and confidence) of records that gave none."""
+        todo = {}
+        for r in records:
+            if isinstance(r, Jobseeker) and r.desired_esco_uri is None:
+                todo[r.id] = r.desired_occupation
+            elif isinstance(r, Vacancy) and r.esco_uri is None:
+                todo[r.id] = r.title
+        if not todo:
+            return 0
+        titles = sorted(set(todo.values()))
+        found = dict(zip(titles, safe_normalise(self.occupations, titles), strict=True))
+        values = {
+            rid: ((m.uri, m.confidence) if (m := found[t]) else (None, 0.0))
+            for rid, t in todo.items()
+        }
+        self.store.set_occupations(kind_of(records[0]), values)
+        return len(values)
+
     def upsert(self, records: Sequence[Jobseeker | Vacancy], progress: bool = False) -> list[int]:
         """Store records of one kind, embed changed texts and update the index."""
         if not records:
             return []
         kind = kind_of(records[0])
         rowids = self.store.upsert(records)
+        self.normalise_occupations(records)
         self.indexer.embed_pending(kind, progress=progress)
         self.indexer.sync(kind)
         return rowids
@@ -101,10 +130,12 @@ class Matcher:
             batch.append(record)
             if len(batch) >= INGEST_BATCH:
                 self.store.upsert(batch)
+                self.normalise_occupations(batch)
                 report.stored += len(batch)
                 batch = []
         if batch:
             self.store.upsert(batch)
+            self.normalise_occupations(batch)
             report.stored += len(batch)
         self.indexer.embed_pending(kind, progress=progress)
         self.indexer.sync(kind)

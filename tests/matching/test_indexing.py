@@ -12,14 +12,15 @@ from tests.factories import jobseeker
 
 
 class CountingEmbedder:
-    """Wraps the real embedder and counts the texts it embeds."""
+    """Wraps the real embedder and counts the record texts (passages) it embeds."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner, self.texts = inner, 0
-        self.model_id, self.dim = inner.model_id, inner.dim
+        self.model_id, self.dim, self.model_dir = inner.model_id, inner.dim, inner.model_dir
 
     def encode(self, texts, prompt, progress=False):
-        self.texts += len(texts)
+        if prompt == "passage":
+            self.texts += len(texts)
         return self.inner.encode(texts, prompt, progress)
 
 

@@ -1,0 +1,178 @@
+"""Free-text job titles to ESCO occupations (and so ISCO groups), with a confidence.
+
+All ~22,800 Dutch ESCO labels (preferred and alternative) are embedded once per model and
+cached beside the model folder. A title is scored against every label with the fused title
+signals; an occupation scores as its best label. Confidence is the softmax share of the best
+occupation among the ten best: a clear winner is trusted, a close call is flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from matching.taxonomy import taxonomy
+from matching.titles import EmptyTitleError, TitleRanker, dense, fuse
+
+log = logging.getLogger("werkmatch")
+
+LOW_CONFIDENCE = 0.35  # below: stored but flagged, not trusted by features
+# No occupation when no label shares a whole word (or compound part) with the title, its
+# character n-grams barely overlap, and the embedding is no closer than nonsense gets.
+NO_MATCH = {"compound": 0.0, "char": 0.5, "embedding": 0.92}
+
+
+def _no_match(best: dict[str, float]) -> bool:
+    return all(best.get(name, 0.0) <= limit for name, limit in NO_MATCH.items())
+
+
+TOP = 10
+
+
+@dataclass(frozen=True)
+class OccupationMatch:
+    """The best ESCO occupation for a title."""
+
+    uri: str
+    label: str
+    isco: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...]
+
+    @property
+    def trusted(self) -> bool:
+        return self.confidence >= LOW_CONFIDENCE
+
+
+class OccupationIndex:
+    """ESCO labels, their occupations and vectors; maps titles to occupations."""
+
+    def __init__(self, embedder, cache_dir: Path | None = None) -> None:
+        tax = taxonomy()
+        self.uris = list(tax.occupations)
+        labels, owner = [], []
+        for i, occ in enumerate(tax.occupations.values()):
+            for label in (occ.label, *occ.alt_labels):
+                labels.append(label)
+                owner.append(i)
+        self.labels, self.owner = labels, np.asarray(owner)
+        self.isco = np.array([o.isco for o in tax.occupations.values()])
+        vectors = self._vectors(embedder, cache_dir)
+        self.ranker = TitleRanker(embedder).fit(
+            [str(i) for i in range(len(labels))], labels, vectors=vectors
+        )
+        # label -> occupation incidence, for max-pooling label scores per occupation
+        self._order = np.argsort(self.owner, kind="stable")
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner[self._order]) != 0])
+        self._hierarchy = self._hierarchy_matrix()
+
+    def _vectors(self, embedder, cache_dir: Path | None) -> np.ndarray:
+        safe = re.sub(r"[^\w.@-]", "_", embedder.model_id)
+        path = (cache_dir or Path(embedder.model_dir).parent / "cache") / f"esco-{safe}.npy"
+        if path.exists():
+            vectors = np.load(path)
+            if vectors.shape == (len(self.labels), embedder.dim):
+                return vectors
+        log.info("embedding %d ESCO labels once (cached in %s)", len(self.labels), path)
+        from matching.lexical import clean_title
+
+        vectors = embedder.encode(
+            [clean_title(t) or t.lower() for t in self.labels], "query", progress=True
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+        return vectors
+
+    def _hierarchy_matrix(self) -> sparse.csr_matrix:
+        """occupation -> [occupation, ISCO unit, ISCO minor] indicator, weighted 1, .6, .3."""
+        units = {c: i for i, c in enumerate(sorted(set(self.isco)))}
+        minors = {c: i for i, c in enumerate(sorted({c[:3] for c in self.isco}))}
+        n, nu = len(self.uris), len(units)
+        rows, cols, vals = [], [], []
+        for i, code in enumerate(self.isco):
+            rows += [i, i, i]
+            cols += [i, n + units[code], n + nu + minors[code[:3]]]
+            vals += [1.0, 0.6, 0.3]
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n + nu + len(minors)))
+
+    def _pool(self, scores: np.ndarray) -> np.ndarray:
+        return np.maximum.reduceat(scores[:, self._order], self._starts, axis=1)
+
+    def occupation_scores(self, titles: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Fused score per occupation (n_titles, n_occupations), and each signal's best label."""
+        raw = self.ranker.signal_scores(titles)
+        best = {name: dense(values.max(axis=1)).ravel() for name, values in raw.items()}
+        return self._pool(fuse(raw, self.ranker.weights)), best
+
+    def normalise(self, titles: list[str], chunk: int = 128) -> list[OccupationMatch | None]:
+        """Best occupation per title, or None when nothing in ESCO resembles it."""
+        if len(titles) > chunk:  # bounded, cache-sized score matrices
+            return [
+                m
+                for i in range(0, len(titles), chunk)
+                for m in self.normalise(titles[i : i + chunk], chunk)
+            ]
+        pooled, signals = self.occupation_scores(titles)
+        out: list[OccupationMatch | None] = []
+        tax = taxonomy()
+        for i in range(len(titles)):
+            top = np.argpartition(-pooled[i], TOP)[:TOP]
+            top = top[np.argsort(-pooled[i, top])]
+            share = np.exp(pooled[i, top] - pooled[i, top].max())
+            share /= share.sum()
+            best = int(top[0])
+            if _no_match({name: float(v[i]) for name, v in signals.items()}):
+                out.append(None)
+                continue
+            occ = tax.occupations[self.uris[best]]
+            out.append(
+                OccupationMatch(
+                    uri=occ.uri,
+                    label=occ.label,
+                    isco=occ.isco,
+                    confidence=float(share[0]),
+                    alternatives=tuple(
+                        (self.uris[int(j)], float(s))
+                        for j, s in zip(top[1:4], share[1:4], strict=True)
+                    ),
+                )
+            )
+        return out
+
+    def profiles(self, titles: list[str], temperature: float = 1.0) -> sparse.csr_matrix:
+        """Unit-norm vectors over occupations and ISCO groups (softmax over the top ten)."""
+        pooled, _ = self.occupation_scores(titles)
+        n = len(titles)
+        top = np.argsort(-pooled, axis=1)[:, :TOP]
+        weights = np.exp(
+            (np.take_along_axis(pooled, top, 1) - pooled.max(1, keepdims=True)) / temperature
+        )
+        weights /= weights.sum(1, keepdims=True)
+        dist = sparse.csr_matrix(
+            (weights.ravel(), (np.repeat(np.arange(n), TOP), top.ravel())),
+            shape=(n, len(self.uris)),
+        )
+        prof = dist @ self._hierarchy
+        norms = np.sqrt(prof.multiply(prof).sum(1)).A.ravel()
+        return sparse.diags(1 / np.maximum(norms, 1e-12)) @ prof
+
+
+def safe_normalise(index: OccupationIndex, titles: list[str]) -> list[OccupationMatch | None]:
+    """Like `normalise`, but titles without any words give None instead of an error."""
+    out: list[OccupationMatch | None] = [None] * len(titles)
+    keep = []
+    for i, t in enumerate(titles):
+        try:
+            index.ranker.clean([t])
+            keep.append(i)
+        except EmptyTitleError:
+            pass
+    if keep:
+        for i, m in zip(keep, index.normalise([titles[i] for i in keep]), strict=True):
+            out[i] = m
+    return out

@@ -1,0 +1,106 @@
+"""Titles to ESCO occupations: noise, typos, nonsense, and the generic title ranker."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.occupations import LOW_CONFIDENCE, OccupationIndex, safe_normalise
+from matching.titles import Decompounder, EmptyTitleError, TitleRanker
+
+
+@pytest.fixture(scope="module")
+def index(embedder) -> OccupationIndex:
+    return OccupationIndex(embedder)
+
+
+@pytest.mark.parametrize(
+    ("title", "isco"),
+    [
+        ("Heftruckchauffeur (m/v/x) 32-40 uur - Rotterdam", "8344"),
+        ("HEFTRUCKCHAUFFEUR", "8344"),
+        ("Heftruckchaufeur", "8344"),  # typo
+        ("Vrachtwagenchauffeur CE regio Utrecht", "8332"),
+        ("Ervaren kok (m/v)", "5120"),
+        ("kassamedewerker parttime", "5230"),
+    ],
+)
+def test_noisy_titles_find_their_occupation(index, title, isco):
+    (match,) = index.normalise([title])
+    assert match is not None and match.isco == isco, match
+    assert match.trusted and 0 < match.confidence <= 1
+
+
+@pytest.mark.parametrize(
+    "title", ["asdfgh qwerty", "zzzz", "bla bla", "!!!", "", "(m/v)", "32-40 uur"]
+)
+def test_nonsense_and_empty_titles_give_an_explicit_no_match(index, title):
+    assert safe_normalise(index, [title]) == [None]
+
+
+def test_empty_title_is_a_clear_error(index):
+    with pytest.raises(EmptyTitleError, match="no job title"):
+        index.normalise(["  (m/v)  "])
+
+
+def test_ambiguous_titles_are_flagged(index):
+    (match,) = index.normalise(["Logistiek medewerker (m/v)"])
+    assert match is not None and match.confidence < 0.9
+    assert len(match.alternatives) == 3
+    assert (match.confidence >= LOW_CONFIDENCE) == match.trusted
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_gives_a_match_or_none(index, text):
+    (result,) = safe_normalise(index, [text])
+    assert result is None or (
+        result.uri.startswith("http://data.europa.eu/esco/") and 0 <= result.confidence <= 1
+    )
+
+
+def test_decompounding():
+    d = Decompounder(["heftruck", "chauffeur", "vracht", "wagen", "kok", "verkoop", "medewerker"])
+    assert d.split("heftruckchauffeur") == ("heftruck", "chauffeur")
+    assert d.split("vrachtwagenchauffeur") == ("vracht", "wagen", "chauffeur")
+    assert d.split("verkoopsmedewerker") == ("verkoop", "medewerker")  # linking -s-
+    assert d.split("kok") == ("kok",)
+    assert "HEAD_chauffeur" in d.analyse("heftruckchauffeur")
+
+
+def test_title_ranker_on_any_corpus(embedder):
+    corpus = {
+        "a": "heftruck chauffeur",
+        "b": "verpleegkundige",
+        "c": "kok in restaurant",
+        "d": "chauffeur vrachtwagen",
+    }
+    ranker = TitleRanker(embedder).fit(list(corpus), list(corpus.values()))
+    (ranked,) = ranker.rank(["Heftruckchauffeur (m/v)"], top=3)
+    assert ranked.ids[0] == "a" and len(ranked.ids) == 3
+    assert list(ranked.scores) == sorted(ranked.scores, reverse=True)
+
+
+def test_ingest_fills_occupations_and_explanations_show_them(matcher):
+    from matching.store import Kind
+    from tests.factories import jobseeker, vacancy
+
+    matcher.upsert([vacancy(title="Heftruckchauffeur (m/v) 38 uur")])
+    matcher.upsert(
+        [
+            jobseeker(desired_occupation="vorkheftruckbestuurder"),
+            jobseeker(id="WZ-X", desired_occupation="qwrtz"),
+        ]
+    )
+    v_rowid = matcher.store.rowid(Kind.VACANCIES, "VAC-T1")
+    ((uri, conf),) = matcher.store.occupations(Kind.VACANCIES, [v_rowid]).values()
+    assert uri == "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"
+    assert conf >= LOW_CONFIDENCE
+    x_rowid = matcher.store.rowid(Kind.JOBSEEKERS, "WZ-X")
+    assert matcher.store.occupations(Kind.JOBSEEKERS, [x_rowid])[x_rowid] == (None, 0.0)
+    item = next(m for m in matcher.shortlist("VAC-T1").items if m.id == "WZ-T1")
+    assert item.occupation["label"] == "heftruckchauffeur" and item.occupation["isco"] == "8344"
+    assert item.occupation["isco_label"]
+    beroep = next(c for c in item.criteria if c.name == "beroep")
+    assert beroep.reason.startswith("Zelfde beroep: heftruckchauffeur (ISCO 8344)")
