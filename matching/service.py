@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from matching.candidates import Eligibility
 from matching.config import Settings
 from matching.filters import Overrides
 from matching.indexing import Indexer
@@ -197,16 +198,7 @@ class Matcher:
         )
         pairs = self.score_for_vacancy(vacancy, rowids, sims, found, overrides)
         top = top_passing(pairs.scores, pairs.checks.passed, k)
-        return Shortlist(
-            query_id=vacancy_id,
-            direction="jobseekers",
-            items=matches(pairs, top, self.ranker, "jobseekers"),
-            retrieved=len(found),
-            passed_filters=len(eligible.rowids),
-            filtered_out=eligible.removed,
-            model_id=self.embedder.model_id,
-            ranker=ranker_name(self.ranker),
-        )
+        return self._shortlist(vacancy_id, "jobseekers", pairs, top, eligible)
 
     def vacancies_for(
         self, jobseeker_id: str, k: int = 20, overrides: Overrides | None = None
@@ -226,11 +218,21 @@ class Matcher:
         )
         open_ = np.array([v.status == VacancyStatus.OPEN for v in found], dtype=bool)
         top = top_passing(pairs.scores, pairs.checks.passed & open_, k)
+        return self._shortlist(jobseeker_id, "vacancies", pairs, top, eligible)
+
+    def _shortlist(
+        self,
+        query_id: str,
+        direction: str,
+        pairs: ScoredPairs,
+        top: np.ndarray,
+        eligible: Eligibility,
+    ) -> Shortlist:
         return Shortlist(
-            query_id=jobseeker_id,
-            direction="vacancies",
-            items=matches(pairs, top, self.ranker, "vacancies"),
-            retrieved=len(found),
+            query_id=query_id,
+            direction=direction,
+            items=matches(pairs, top, self.ranker, direction),
+            retrieved=len(pairs.scores),
             passed_filters=len(eligible.rowids),
             filtered_out=eligible.removed,
             model_id=self.embedder.model_id,
