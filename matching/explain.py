@@ -101,14 +101,16 @@ def explain_pair(
         f"van {radius:.0f} km",
     )
     region = geo.region_names.get(geo.region_of(j.postcode), "")
+    v_region = geo.region_names.get(geo.region_of(v.postcode), "")
     add(
         "regio",
         region,
         None,
-        f"{'Zelfde' if checks.same_region[i] else 'Andere'} arbeidsmarktregio ({region})",
+        f"Woont in arbeidsmarktregio {region}, dezelfde als de vacature"
+        if checks.same_region[i]
+        else f"Woont in arbeidsmarktregio {region}; de vacature ligt in {v_region}",
     )
     t = feats.tension[i]
-    v_region = geo.region_names.get(geo.region_of(v.postcode), "")
     if t is None:
         add("arbeidsmarkt", "onbekend", None, "Spanning voor dit beroep en deze regio onbekend")
     else:
