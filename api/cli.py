@@ -233,8 +233,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     embedder = Embedder(ensure_model(s.embedding_model_dir), s.embed_batch_size, s.torch_threads)
     sizes = [int(x) for x in args.sizes.split(",")]
     root = s.reports_dir / "bench"
+    from models.registry import load_champion
+
+    champion = load_champion(s.tracking_uri, s.home)  # measured with the served ranker
     results = run(
-        sizes, root, embedder, sample=args.sample, requests=args.requests, progress=not args.json
+        sizes,
+        root,
+        embedder,
+        sample=args.sample,
+        requests=args.requests,
+        progress=not args.json,
+        ranker=champion,
+        tracking_uri=s.tracking_uri,
     )
     if args.json:
         for r in results:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import statistics
-import threading
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -118,29 +122,51 @@ def _derived_vectors(
         matcher.store.put_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id, part, derived)
 
 
-def _serve(matcher: Matcher):
-    import uvicorn
+@contextmanager
+def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[str]:
+    """`werkmatch serve` on a data directory, in its own process, as in production.
 
-    from api.app import create_app
-
+    `tracking_uri` points the server at the MLflow store whose champion is measured.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ranker = matcher.ranker
-    app = create_app(matcher.settings, matcher)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    env = {**os.environ, "WERKMATCH_HOME": str(home), "WERKMATCH_MODEL_DIR": str(model_dir)}
+    if tracking_uri:
+        env["WERKMATCH_MLFLOW_URI"] = tracking_uri
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    matcher.ranker = ranker  # start-up loads this world's champion; keep the one measured
-    return server, thread, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("werkmatch serve exited during start-up")
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("werkmatch serve did not start in 300 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def measure(
-    matcher: Matcher, requests: int = 200, k: int = 20, concurrency: int = 4, seed: int = 0
+    matcher: Matcher,
+    requests: int = 200,
+    k: int = 20,
+    concurrency: int = 4,
+    seed: int = 0,
+    tracking_uri: str | None = None,
 ) -> dict[str, float]:
     """Latency (in-process and HTTP) and HTTP throughput of shortlists on random vacancies."""
     from api.auth import Role, create_key
@@ -156,27 +182,28 @@ def measure(
         matcher.shortlist(vid, k=k)
         inproc.append((time.perf_counter() - t) * 1000)
     key = create_key(matcher.store, Role.MATCHMAKER, "bench")
-    server, thread, url = _serve(matcher)
     headers = {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
-    try:
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            http = []
-            for vid in queries:
-                t = time.perf_counter()
-                r = client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k})
-                http.append((time.perf_counter() - t) * 1000)
-                r.raise_for_status()
-
-            def one(vid: str) -> None:
-                client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
-
+    tracking = tracking_uri if matcher.ranker is not None else None
+    with (
+        serving(matcher.settings.home, matcher.embedder.model_dir, tracking) as url,
+        httpx.Client(base_url=url, headers=headers, timeout=60) as client,
+    ):
+        for vid in queries[:20]:  # warm the server's caches as for in-process
+            client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
+        http = []
+        for vid in queries:
             t = time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                list(pool.map(one, queries))
-            throughput = len(queries) / (time.perf_counter() - t)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+            r = client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k})
+            http.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+
+        def one(vid: str) -> None:
+            client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
+
+        t = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(one, queries))
+        throughput = len(queries) / (time.perf_counter() - t)
     index = matcher.indexer.index(Kind.JOBSEEKERS)
     return {
         "size": matcher.store.count(Kind.JOBSEEKERS),
@@ -201,16 +228,22 @@ def run(
     sample: int = 2000,
     requests: int = 200,
     progress: bool = True,
+    ranker=None,
+    tracking_uri: str | None = None,
 ) -> list[dict]:
-    """Benchmark every size; writes bench.md and bench.json into `root`."""
+    """Benchmark every size with `ranker` (e.g. the served champion; None ranks by cosine).
+
+    Writes bench.md, bench.json and bench.png into `root`.
+    """
     results = []
     for size in sizes:
         start = time.perf_counter()
         matcher = build_world(
             root / f"world-{size}", size, max(300, size // 100), embedder, sample, progress=progress
         )
+        matcher.ranker = ranker
         setup = time.perf_counter() - start
-        figures = measure(matcher, requests=requests)
+        figures = measure(matcher, requests=requests, tracking_uri=tracking_uri)
         figures["setup_s"] = round(setup, 1)
         figures["embedded_sample"] = min(sample, size)
         results.append(figures)

@@ -155,12 +155,12 @@ class Ranker(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if not self.additive:
             raise ValueError(f"{self.kind} is not additive: no exact per-feature explanation")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        n, f = X.shape
         ref = self.reference_
         base = float(self.decision_function(ref[None, :])[0])
-        if n == 0:
-            return base, np.zeros((0, f))
+        if len(X) == 0:
+            return base, np.zeros((0, self.n_features_in_))
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        n, f = X.shape
         probe = np.repeat(ref[None, :], n * f, axis=0)
         rows = np.arange(n * f)
         cols = np.tile(np.arange(f), n)

@@ -48,6 +48,11 @@ def test_contributions_add_up_to_the_score_exactly(fitted: Ranker, rows):
     )
 
 
+def test_no_rows_no_error(fitted: Ranker):
+    base, contrib = fitted.contributions(np.zeros((0, 5)))
+    assert contrib.shape == (0, 5) and np.isfinite(base)
+
+
 def test_learns_the_known_directions(fitted: Ranker):
     X, y = data(seed=1)
     auc_like = np.mean(

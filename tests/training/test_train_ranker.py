@@ -57,6 +57,10 @@ def test_first_model_becomes_champion_and_is_served(trained):
             item.base + sum(c.contribution for c in item.criteria), abs=1e-6
         )
         assert {c.name for c in item.criteria} >= {"arbeidsmarkt", "werkloosheidsduur", "beroep"}
+    from matching.filters import Overrides
+
+    nobody = m.shortlist(vid, k=5, overrides=Overrides(max_distance_km=0.0, regions=("AM01",)))
+    assert nobody.items == []  # nothing eligible, with a ranker served: empty, not an error
 
 
 def test_champion_changes_only_when_beaten_and_rollback_works(trained):

@@ -1,0 +1,135 @@
+"""The database schema: record tables, embeddings, outcomes, audit, API keys, revisions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from matching.records import Jobseeker, Vacancy
+
+
+class Kind(StrEnum):
+    """The two record kinds."""
+
+    JOBSEEKERS = "jobseekers"
+    VACANCIES = "vacancies"
+
+
+class OutcomeKind(StrEnum):
+    INVITED = "invited"
+    PLACED = "placed"
+    REJECTED = "rejected"
+
+
+RECORD_CLASS = {Kind.JOBSEEKERS: Jobseeker, Kind.VACANCIES: Vacancy}
+
+metadata = MetaData()
+
+
+def _record_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("rowid", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(64), nullable=False, unique=True),
+        Column("data", JSON, nullable=False),
+        Column("text_hash", String(32), nullable=False),
+        Column("postcode", String(4), nullable=False),
+        Column("occupation_uri", String(120)),
+        Column("occupation_confidence", Float),
+        # Filterable attributes as plain columns, so candidate tables load without JSON.
+        Column("radius_km", Float),
+        Column("hours_lo", Float, nullable=False),
+        Column("hours_hi", Float, nullable=False),
+        Column("licence_mask", Integer, nullable=False),
+        Column("available_day", Integer),
+        Column("is_open", Boolean, nullable=False),
+        Column("education_rank", Integer),
+        Column("months_unemployed", Integer),
+        Column("rev", Integer, nullable=False, index=True),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+TABLES = {Kind.JOBSEEKERS: _record_table("jobseekers"), Kind.VACANCIES: _record_table("vacancies")}
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("rowid", Integer, primary_key=True),
+    Column("model_id", String(120), primary_key=True),
+    Column("prompt", String(16), primary_key=True),
+    Column("text_hash", String(32), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("rev", Integer, nullable=False, index=True),
+)
+
+# Deleted rowids by the revision that deleted them, so indexes can follow deletions.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("rowid", Integer, primary_key=True),
+    Column("rev", Integer, nullable=False, index=True),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vacancy_id", String(64), nullable=False, index=True),
+    Column("jobseeker_id", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text),
+    Column("source", String(32), nullable=False, default="api"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("purpose", String(200)),
+    Column("jobseeker_ids", JSON, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("key_hash", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# One counter per kind, bumped with every change of its records or vectors: the vector
+# index remembers the revision it was built at and is rebuilt when they differ.
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("revision", Integer, nullable=False),
+)
+
+Index("ix_embeddings_model", embeddings.c.kind, embeddings.c.model_id, embeddings.c.prompt)
