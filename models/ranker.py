@@ -114,7 +114,37 @@ class Ranker(ClassifierMixin, BaseEstimator):
             fit_kw[key] = sample_weight
         self.estimator_.fit(X, y, **fit_kw)
         self.reference_ = np.median(X, axis=0)
+        self.tables_ = self._compile() if self.kind == "boosted_gam" else None
         return self
+
+    def _compile(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per-feature step tables of the boosted GAM: (thresholds, contribution per interval).
+
+        Each tree splits on one feature only, so the model is base + sum_f g_f(x_f) with g_f
+        constant between the split thresholds of feature f (x <= t goes left). The table value
+        of an interval is the model's own contribution at a point of that interval.
+        """
+        cuts: list[set[float]] = [set() for _ in range(self.n_features_in_)]
+        for iteration in self.estimator_._predictors:
+            for tree in iteration:
+                inner = tree.nodes[tree.nodes["is_leaf"] == 0]
+                for f, t in zip(inner["feature_idx"], inner["num_threshold"], strict=True):
+                    cuts[int(f)].add(float(t))
+        tables = []
+        for f, points in enumerate(cuts):
+            t = np.array(sorted(points))
+            probe = np.append(t, t[-1] + 1.0) if len(t) else np.array([self.reference_[f]])
+            X = np.repeat(self.reference_[None, :], len(probe), axis=0)
+            X[:, f] = probe
+            base = self.estimator_.decision_function(self.reference_[None, :])[0]
+            tables.append((t, self.estimator_.decision_function(X).ravel() - base))
+        self.table_base_ = float(base)
+        return tables
+
+    def _table_contributions(self, X: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [v[np.searchsorted(t, X[:, f], side="left")] for f, (t, v) in enumerate(self.tables_)]
+        )
 
     def _spline_logistic(self, X: np.ndarray):
         varied = [i for i in range(X.shape[1]) if len(np.unique(X[:, i])) > 8]
@@ -141,6 +171,8 @@ class Ranker(ClassifierMixin, BaseEstimator):
         """Scores in logit space."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        if getattr(self, "tables_", None):
+            return self.table_base_ + self._table_contributions(X).sum(axis=1)
         return np.asarray(self.estimator_.decision_function(X), dtype=np.float64).ravel()
 
     def predict_proba(self, X) -> np.ndarray:
@@ -160,6 +192,8 @@ class Ranker(ClassifierMixin, BaseEstimator):
         if len(X) == 0:
             return base, np.zeros((0, self.n_features_in_))
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        if getattr(self, "tables_", None):
+            return self.table_base_, self._table_contributions(X)
         n, f = X.shape
         probe = np.repeat(ref[None, :], n * f, axis=0)
         rows = np.arange(n * f)

@@ -55,6 +55,8 @@ def load_version(tracking_uri: str, home: Path, version: str) -> ServedRanker:
     client = mlflow.MlflowClient()
     mv = client.get_model_version(MODEL_NAME, version)
     model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
+    if model.kind == "boosted_gam" and getattr(model, "tables_", None) is None:
+        model.tables_ = model._compile()  # versions saved before compiled tables existed
     metrics = dict(client.get_run(mv.run_id).data.metrics)
     return ServedRanker(model, str(mv.version), metrics, mv.run_id)
 

@@ -48,6 +48,15 @@ def test_contributions_add_up_to_the_score_exactly(fitted: Ranker, rows):
     )
 
 
+def test_compiled_tables_equal_the_boosted_model():
+    X, y = data()
+    model = Ranker(kind="boosted_gam", feature_names=NAMES, max_iter=60).fit(X, y)
+    probe = np.vstack([X, data(seed=3)[0], np.median(X, axis=0)[None, :] + 1000])
+    np.testing.assert_allclose(
+        model.decision_function(probe), model.estimator_.decision_function(probe), atol=1e-9
+    )
+
+
 def test_no_rows_no_error(fitted: Ranker):
     base, contrib = fitted.contributions(np.zeros((0, 5)))
     assert contrib.shape == (0, 5) and np.isfinite(base)
