@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.taxonomy import taxonomy
@@ -48,12 +49,34 @@ def vectorizer() -> TfidfVectorizer:
     return vec.fit(labels)
 
 
+_ROWS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text -> (indices, data), FIFO-bounded
+_ROWS_MAX = 200_000
+
+
+def transform(texts: list[str]) -> sparse.csr_matrix:
+    """TF-IDF rows of texts (CSR); each distinct text is transformed once and cached."""
+    missing = [t for t in dict.fromkeys(texts) if t not in _ROWS]
+    if missing:
+        rows = vectorizer().transform(missing)
+        for i, t in enumerate(missing):
+            if len(_ROWS) >= _ROWS_MAX:
+                _ROWS.pop(next(iter(_ROWS)))
+            start, end = rows.indptr[i], rows.indptr[i + 1]
+            _ROWS[t] = (rows.indices[start:end].copy(), rows.data[start:end].copy())
+    parts = [_ROWS[t] for t in texts]
+    indptr = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(ix) for ix, _ in parts], out=indptr[1:])
+    indices = np.concatenate([ix for ix, _ in parts]) if parts else np.zeros(0, np.int32)
+    data = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.float32)
+    shape = (len(parts), len(vectorizer().vocabulary_))
+    return sparse.csr_matrix((data, indices, indptr), shape=shape)
+
+
 def pair_similarity(left: list[str], right: list[str]) -> np.ndarray:
     """Cosine similarity of left[i] and right[i] under the char n-gram model."""
     if not left:
         return np.zeros(0, dtype=np.float32)
-    vec = vectorizer()
-    a, b = vec.transform(left), vec.transform(right)
+    a, b = transform(left), transform(right)
     return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
 
 

@@ -51,11 +51,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+RECORD_CACHE = 100_000  # parsed records kept per kind
+
+
 class Store:
     """Records, embeddings, outcomes and audit in one SQL database."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._records: dict[Kind, dict[int, tuple[int, Any]]] = {k: {} for k in Kind}
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -120,15 +124,36 @@ class Store:
             return self._rowids(conn, kind, [record_id]).get(record_id)
 
     def by_rowids(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Jobseeker | Vacancy]:
-        """Records by rowid (missing rowids are left out)."""
+        """Records by rowid (missing rowids are left out).
+
+        Parsed records are cached by (rowid, row revision): a changed row has a new revision,
+        so the cache can never serve a stale record.
+        """
         table = TABLES[kind]
+        cache = self._records[kind]
         out: dict[int, Jobseeker | Vacancy] = {}
         ids = [int(r) for r in rowids]
         with self.engine.connect() as conn:
+            revs: dict[int, int] = {}
             for chunk in _chunks(ids, 900):
-                stmt = select(table.c.rowid, table.c.data).where(table.c.rowid.in_(chunk))
-                for rowid, data in conn.execute(stmt):
-                    out[rowid] = _load(kind, data)
+                stmt = select(table.c.rowid, table.c.rev).where(table.c.rowid.in_(chunk))
+                revs.update(conn.execute(stmt).tuples().all())
+            todo = []
+            for rowid, rev in revs.items():
+                hit = cache.get(rowid)
+                if hit is not None and hit[0] == rev:
+                    out[rowid] = hit[1]
+                else:
+                    todo.append(rowid)
+            for chunk in _chunks(todo, 900):
+                stmt = select(table.c.rowid, table.c.rev, table.c.data).where(
+                    table.c.rowid.in_(chunk)
+                )
+                for rowid, rev, data in conn.execute(stmt):
+                    out[rowid] = record = _load(kind, data)
+                    if len(cache) >= RECORD_CACHE:
+                        cache.pop(next(iter(cache)))
+                    cache[rowid] = (rev, record)
         return out
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, tuple[str | None, float]]:
