@@ -8,9 +8,11 @@ small noise (renormalised). Records, filters, features, ranking and explanations
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -18,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -122,6 +124,12 @@ def _derived_vectors(
         matcher.store.put_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id, part, derived)
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the benchmark dies, so none is left running."""
+    with suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[str]:
     """`werkmatch serve` on a data directory, in its own process, as in production.
@@ -136,6 +144,7 @@ def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[s
         env["WERKMATCH_MLFLOW_URI"] = tracking_uri
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        preexec_fn=_die_with_parent,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
