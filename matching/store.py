@@ -347,12 +347,29 @@ class Store:
             )
 
     def audit_rows(self, limit: int = 100, jobseeker_id: str | None = None) -> list[dict[str, Any]]:
-        stmt = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        """The newest `limit` audit entries, optionally only those naming one jobseeker.
+
+        The id list is JSON (portable across SQLite and PostgreSQL), so the jobseeker filter
+        pages through the log newest first until `limit` entries match.
+        """
+        out: list[dict[str, Any]] = []
+        before = None
+        page = limit if jobseeker_id is None else max(limit, 1000)
         with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        if jobseeker_id is not None:
-            rows = [r for r in rows if jobseeker_id in r["jobseeker_ids"]]
-        return rows
+            while len(out) < limit:
+                stmt = select(audit).order_by(audit.c.id.desc()).limit(page)
+                if before is not None:
+                    stmt = stmt.where(audit.c.id < before)
+                rows = [dict(r._mapping) for r in conn.execute(stmt)]
+                if not rows:
+                    break
+                before = rows[-1]["id"]
+                out += [
+                    r for r in rows if jobseeker_id is None or jobseeker_id in r["jobseeker_ids"]
+                ]
+                if jobseeker_id is None:
+                    break
+        return out[:limit]
 
     # ----------------------------------------------------------------- helpers
     def _rowids(self, conn: Any, kind: Kind, ids: Sequence[str]) -> dict[str, int]:

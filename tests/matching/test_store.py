@@ -117,3 +117,12 @@ def test_outcomes_and_audit(store: Store):
     store.write_audit("key1", "matchmaker", "/v1/x", ["WZ-T1", "WZ-T2"], purpose="shortlist")
     (entry,) = store.audit_rows(jobseeker_id="WZ-T2")
     assert entry["key_id"] == "key1" and entry["jobseeker_ids"] == ["WZ-T1", "WZ-T2"]
+
+
+def test_audit_filter_by_jobseeker_looks_past_the_newest_entries(store: Store):
+    store.write_audit("k", "werkcoach", "/v1/x", ["WZ-OLD"], purpose="oud")
+    for i in range(150):
+        store.write_audit("k", "matchmaker", "/v1/y", [f"WZ-{i}"])
+    assert len(store.audit_rows(limit=100)) == 100
+    (old,) = store.audit_rows(limit=100, jobseeker_id="WZ-OLD")
+    assert old["purpose"] == "oud"
