@@ -33,18 +33,7 @@ class MatchPublic(BaseModel):
 
     @classmethod
     def of(cls, m: Match) -> MatchPublic:
-        return cls(
-            id=m.id,
-            rank=m.rank,
-            score=m.score,
-            base=m.base,
-            similarity=m.similarity,
-            distance_km=m.distance_km,
-            region=m.region,
-            title=m.title,
-            occupation=m.occupation,
-            criteria=[CriterionPublic(**vars(c)) for c in m.criteria],
-        )
+        return cls.model_validate(m, from_attributes=True)
 
 
 class ShortlistPublic(BaseModel):
@@ -98,9 +87,7 @@ class FitCheckPublic(BaseModel):
 
     @classmethod
     def of(cls, f) -> FitCheckPublic:
-        data = dict(vars(f))
-        data["criteria"] = [CriterionPublic(**vars(c)) for c in f.criteria]
-        return cls(**data)
+        return cls.model_validate(f, from_attributes=True)
 
 
 class RowErrorPublic(BaseModel):

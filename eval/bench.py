@@ -60,28 +60,22 @@ def build_world(
     world = generate(
         size, vacancies, seed=seed, progress=progress, max_outcome_vacancies=min(vacancies, 300)
     )
-    for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
-        report = IngestReport(kind=kind.value)
-        rows = frame.iter_rows(named=True)
-        from matching.ingest import validate_rows
-
-        batch = []
-        for record in tqdm(
-            validate_rows(kind, rows, report),
-            total=frame.height,
-            desc=f"storing {kind.value}",
-            disable=not progress,
-        ):
-            batch.append(record)
-            if len(batch) == 5000:
-                matcher.store.upsert(batch)
-                batch = []
-        if batch:
-            matcher.store.upsert(batch)
+    matcher.ingest_rows(
+        Kind.VACANCIES,
+        world.vacancies.iter_rows(named=True),
+        IngestReport(kind="vacancies"),
+        progress=progress,
+    )
+    matcher.ingest_rows(
+        Kind.JOBSEEKERS,
+        world.jobseekers.iter_rows(named=True),
+        IngestReport(kind="jobseekers"),
+        progress=progress,
+        embed=False,
+    )
     matcher.store.add_outcomes(
         {**r, "source": "demo"} for r in world.outcomes.iter_rows(named=True)
     )
-    matcher.indexer.embed_pending(Kind.VACANCIES, progress=progress)
     _derived_vectors(matcher, world.truth_jobseekers, sample, seed, progress)
     matcher.prepare(progress=progress)
     return matcher

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -18,18 +17,6 @@ class UnknownPostcodeError(ValueError):
     def __init__(self, postcode: str) -> None:
         super().__init__(f"unknown PC4 postcode {postcode!r}")
         self.postcode = postcode
-
-
-@dataclass(frozen=True)
-class Place:
-    """One PC4 area: centroid and labour-market region."""
-
-    pc4: str
-    city: str
-    lat: float
-    lon: float
-    region_code: str
-    region: str
 
 
 class Geography:
@@ -59,18 +46,6 @@ class Geography:
     def rows(self, pc4s: list[str]) -> np.ndarray:
         """Row numbers for many PC4s at once."""
         return np.fromiter((self.row(p) for p in pc4s), dtype=np.int64, count=len(pc4s))
-
-    def place(self, pc4: str) -> Place:
-        r = self.row(pc4)
-        rec = self.table.row(r, named=True)
-        return Place(
-            pc4,
-            rec["city"],
-            rec["lat"],
-            rec["lon"],
-            rec["arbeidsmarktregio_code"],
-            rec["arbeidsmarktregio"],
-        )
 
     def region_of(self, pc4: str) -> str:
         """The arbeidsmarktregio code (e.g. 'AM18') of a PC4."""

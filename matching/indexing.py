@@ -107,16 +107,6 @@ class Indexer:
             index.save(self.folder)
             return len(stale)
 
-    def rebuild(self, kind: Kind) -> VectorIndex:
-        """Rebuild the index of a kind from the store's vectors."""
-        with self._lock:
-            self._rebuild(kind, self.store.revision(kind))
-            return self._indexes[kind]
-
-    def sizes(self) -> dict[str, int]:
-        with self._lock:
-            return {k.value: len(ix) for k, ix in self._indexes.items()}
-
     def _needs_rebuild(self, index: VectorIndex, n: int) -> bool:
         """Rebuild when the right index type changed (grown past exact, or far past IVF)."""
         wanted = choose_spec(n, self.exact_max)

@@ -78,8 +78,3 @@ def pair_similarity(left: list[str], right: list[str]) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
     a, b = transform(left), transform(right)
     return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
-
-
-def one_to_many(one: str, many: list[str]) -> np.ndarray:
-    """Cosine similarity of one text against many."""
-    return pair_similarity([one] * len(many), many)

@@ -124,22 +124,29 @@ class Matcher:
         self.ingest_rows(kind, frame.iter_rows(named=True), report, progress)
         return report
 
-    def ingest_rows(self, kind: Kind, rows, report: IngestReport, progress: bool = True) -> None:
-        """Store the valid rows of an iterable of dicts, then embed and index them."""
+    def ingest_rows(
+        self, kind: Kind, rows, report: IngestReport, progress: bool = True, embed: bool = True
+    ) -> None:
+        """Store the valid rows of an iterable of dicts, one transaction per batch.
+
+        With `embed`, the new texts are embedded and indexed too (the bench derives its own).
+        """
         batch: list[Jobseeker | Vacancy] = []
         for record in validate_rows(kind, rows, report):
             batch.append(record)
             if len(batch) >= INGEST_BATCH:
-                self.store.upsert(batch)
-                self.normalise_occupations(batch)
-                report.stored += len(batch)
+                self._store_batch(batch, report)
                 batch = []
         if batch:
-            self.store.upsert(batch)
-            self.normalise_occupations(batch)
-            report.stored += len(batch)
-        self.indexer.embed_pending(kind, progress=progress)
-        self.indexer.sync(kind)
+            self._store_batch(batch, report)
+        if embed:
+            self.indexer.embed_pending(kind, progress=progress)
+            self.indexer.sync(kind)
+
+    def _store_batch(self, batch: list[Jobseeker | Vacancy], report: IngestReport) -> None:
+        self.store.upsert(batch)
+        self.normalise_occupations(batch)
+        report.stored += len(batch)
 
     def prepare(self, progress: bool = True) -> dict[str, int]:
         """Embed whatever is pending and bring both indexes up to date."""

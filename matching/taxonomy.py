@@ -26,7 +26,6 @@ class Taxonomy:
     """ESCO occupations by URI and ISCO groups by code, with Dutch labels."""
 
     def __init__(self, occupations: pl.DataFrame, isco_groups: pl.DataFrame) -> None:
-        self.frame = occupations
         self.occupations: dict[str, Occupation] = {}
         for row in occupations.iter_rows(named=True):
             alts = tuple(a.strip() for a in (row["altLabels"] or "").split("\n") if a.strip())

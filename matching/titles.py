@@ -114,11 +114,10 @@ class TitleRanker:
         self.compound_ = TfidfVectorizer(
             analyzer=self.decompounder_.analyse, sublinear_tf=True, dtype=np.float32
         )
-        self.compound_matrix_ = self.compound_.fit_transform(self.titles_)
-        self.char_matrix_ = vectorizer().transform(self.titles_)
+        compound = self.compound_.fit_transform(self.titles_)
         # transposed once, in CSR, so that query products need no format conversion
-        self.char_t_ = self.char_matrix_.T.tocsr()
-        self.compound_t_ = self.compound_matrix_.T.tocsr()
+        self.char_t_ = vectorizer().transform(self.titles_).T.tocsr()
+        self.compound_t_ = compound.T.tocsr()
         if self.embedder is not None and self.weights.get("embedding", 0) > 0:
             self.vectors_ = (
                 vectors if vectors is not None else self.embedder.encode(self.titles_, "query")
