@@ -227,10 +227,10 @@ def cmd_labour_market(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import run
     from matching.config import get_settings
-    from models.embedder import Embedder, ensure_model
+    from matching.embedders import load_embedder
 
     s = get_settings()
-    embedder = Embedder(ensure_model(s.embedding_model_dir), s.embed_batch_size, s.torch_threads)
+    embedder = load_embedder(s)
     sizes = [int(x) for x in args.sizes.split(",")]
     root = s.reports_dir / "bench"
     from models.registry import load_champion
@@ -256,10 +256,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def _embedder():
     from matching.config import get_settings
-    from models.embedder import Embedder, ensure_model
+    from matching.embedders import load_embedder
 
-    s = get_settings()
-    return Embedder(ensure_model(s.embedding_model_dir), 128, s.torch_threads)
+    return load_embedder(get_settings(), batch_size=128)
 
 
 def cmd_rank_titles(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     ann_nprobe: int = Field(default=32, ge=1)
     retrieve_n: int = Field(default=500, ge=1, le=10_000, description="candidates per query")
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    embed_precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="bf16 matrix products where the CPU has native bf16"
+    )
     torch_threads: int = Field(default=max(1, min(os.cpu_count() or 1, 4)), ge=1)
 
     @field_validator("home")

@@ -66,9 +66,10 @@ class OccupationIndex:
         self.ranker = TitleRanker(embedder).fit(
             [str(i) for i in range(len(labels))], labels, vectors=vectors
         )
-        # label -> occupation incidence, for max-pooling label scores per occupation
-        self._order = np.argsort(self.owner, kind="stable")
-        self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner[self._order]) != 0])
+        # label -> occupation incidence, for max-pooling label scores per occupation; labels
+        # are listed occupation by occupation, so pooling needs no reordering
+        assert np.all(np.diff(self.owner) >= 0)
+        self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0])
         self._hierarchy = self._hierarchy_matrix()
 
     def _vectors(self, embedder, cache_dir: Path | None) -> np.ndarray:
@@ -101,7 +102,7 @@ class OccupationIndex:
         return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n + nu + len(minors)))
 
     def _pool(self, scores: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(scores[:, self._order], self._starts, axis=1)
+        return np.maximum.reduceat(scores, self._starts, axis=1)
 
     def occupation_scores(self, titles: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Fused score per occupation (n_titles, n_occupations), and each signal's best label."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from matching.candidates import Eligibility
 from matching.config import Settings
+from matching.embedders import load_embedder
 from matching.filters import Overrides
 from matching.indexing import Indexer
 from matching.ingest import IngestReport, read_frame, validate_rows
@@ -21,7 +22,7 @@ from matching.records import Jobseeker, Vacancy, VacancyStatus
 from matching.shortlist import FitCheck, Shortlist, top_passing
 from matching.store import Kind, Store, kind_of
 from matching.texts import record_text, text_hash
-from models.embedder import Embedder, ensure_model
+from models.embedder import Embedder
 from models.registry import ServedRanker, load_champion
 
 log = logging.getLogger("werkmatch")
@@ -46,11 +47,7 @@ class Matcher:
         settings.ensure_dirs()
         self.settings = settings
         self.store = Store(settings.db_url)
-        self.embedder = embedder or Embedder(
-            ensure_model(settings.embedding_model_dir),
-            settings.embed_batch_size,
-            settings.torch_threads,
-        )
+        self.embedder = embedder or load_embedder(settings)
         self._market: tuple[tuple[int, int], Market] | None = None
         self._occupations: OccupationIndex | None = None
         self.ranker: ServedRanker | None = None

@@ -141,11 +141,12 @@ class TitleRanker:
     def signal_scores(
         self, queries: Sequence[str], signals: Sequence[str] = SIGNALS
     ) -> dict[str, np.ndarray | sparse.csr_matrix]:
-        """Raw cosine scores per signal, each (n_queries, n_corpus); lexical ones sparse."""
+        """Raw cosine scores per signal, each (n_queries, n_corpus); `compound` is sparse."""
         q = self.clean(queries)
         out: dict[str, np.ndarray] = {}
         if "char" in signals:
-            out["char"] = vectorizer().transform(q) @ self.char_t_
+            # ~95% of the products are non-zero (short n-grams are shared): dense at once
+            out["char"] = dense(vectorizer().transform(q) @ self.char_t_)
         if "compound" in signals:
             out["compound"] = self.compound_.transform(q) @ self.compound_t_
         if "embedding" in signals and self.vectors_ is not None:
