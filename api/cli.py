@@ -13,18 +13,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from matching.config import get_settings
+
 log = logging.getLogger("werkmatch")
 
 
 def _matcher():
-    from matching.config import get_settings
     from matching.service import Matcher
 
     return Matcher(get_settings())
 
 
 def cmd_prepare_model(_: argparse.Namespace) -> int:
-    from matching.config import get_settings
     from models.embedder import ensure_model
 
     path = ensure_model(get_settings().embedding_model_dir)
@@ -91,6 +91,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         for role, key in demo_keys(matcher).items():
             print(f"{role}\t{key}")
     matcher.prepare()
+    matcher.switcher.follow_target(progress=True)  # a promoted embedder serves from now on
     if matcher.ranker is None and matcher.store.outcome_rows():
         from training.train_ranker import train
 
@@ -164,7 +165,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from matching.config import get_settings
     from models.registry import promote
 
     s = get_settings()
@@ -226,7 +226,6 @@ def cmd_labour_market(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import run
-    from matching.config import get_settings
     from matching.embedders import load_embedder
 
     s = get_settings()
@@ -255,7 +254,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _embedder():
-    from matching.config import get_settings
     from matching.embedders import load_embedder
 
     return load_embedder(get_settings(), batch_size=128)
@@ -270,7 +268,8 @@ def cmd_rank_titles(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ranker = title_ranker(_embedder()).fit([c for c, _ in corpus], [t for _, t in corpus])
+    ranker = title_ranker(_embedder(), get_settings().cache_dir)
+    ranker.fit([c for c, _ in corpus], [t for _, t in corpus])
     for qid, title in queries:
         try:
             ranked = ranker.rank([title], top=args.top)
@@ -300,7 +299,7 @@ def cmd_eval_titles(args: argparse.Namespace) -> int:
 def cmd_title_benchmark(args: argparse.Namespace) -> int:
     from eval.titles import benchmark, markdown_table
 
-    table = markdown_table(benchmark(_embedder()))
+    table = markdown_table(benchmark(_embedder(), cache_dir=get_settings().cache_dir))
     text = "# Title ranking on the development benchmark (jobtitle-sim-nl)\n\n" + table + "\n"
     if args.write:
         Path(args.write).write_text(text)
@@ -311,7 +310,7 @@ def cmd_title_benchmark(args: argparse.Namespace) -> int:
 def cmd_occupation(args: argparse.Namespace) -> int:
     from matching.occupations import OccupationIndex, safe_normalise
 
-    index = OccupationIndex(_embedder())
+    index = OccupationIndex(_embedder(), get_settings().cache_dir)
     for title, m in zip(args.titles, safe_normalise(index, args.titles), strict=True):
         if m is None:
             print(f"{title}\tno match")
@@ -325,7 +324,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from matching.config import get_settings
 
     uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, log_level="info")
     return 0
@@ -405,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--max-vacancies", type=int, default=None)
     s.set_defaults(func=cmd_eval)
+    from api.cli_embedder import register
+
+    register(sub)
     s = sub.add_parser("labour-market", help="tension per occupation group and region")
     s.add_argument("--region", help="e.g. AM22")
     s.add_argument("--rows", type=int, default=40)

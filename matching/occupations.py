@@ -9,15 +9,18 @@ occupation among the ten best: a clear winner is trusted, a close call is flagge
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
+from matching.lexical import clean_title
+from matching.records import Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
 from matching.titles import EmptyTitleError, TitleRanker, dense, fuse
+from models.embedder import model_slug
 
 log = logging.getLogger("werkmatch")
 
@@ -49,45 +52,52 @@ class OccupationMatch:
         return self.confidence >= LOW_CONFIDENCE
 
 
+def esco_labels() -> tuple[list[str], np.ndarray]:
+    """Every Dutch ESCO label (preferred first, then alternatives), and its occupation's
+    position in `taxonomy().occupations`; labels are listed occupation by occupation."""
+    labels, owner = [], []
+    for i, occ in enumerate(taxonomy().occupations.values()):
+        for label in (occ.label, *occ.alt_labels):
+            labels.append(label)
+            owner.append(i)
+    return labels, np.asarray(owner)
+
+
+def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
+    """`query:` vectors of `esco_labels()` (cleaned), embedded once per model and cached."""
+    labels, _ = esco_labels()
+    folder = cache_dir or Path(embedder.model_dir).parent / "cache"
+    path = folder / f"esco-{model_slug(embedder.model_id)}.npy"
+    if path.exists():
+        vectors = np.load(path)
+        if vectors.shape == (len(labels), embedder.dim):
+            return vectors
+    log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
+    vectors = embedder.encode([clean_title(t) or t.lower() for t in labels], "query", progress=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
+
+
 class OccupationIndex:
     """ESCO labels, their occupations and vectors; maps titles to occupations."""
 
     def __init__(self, embedder, cache_dir: Path | None = None) -> None:
         tax = taxonomy()
         self.uris = list(tax.occupations)
-        labels, owner = [], []
-        for i, occ in enumerate(tax.occupations.values()):
-            for label in (occ.label, *occ.alt_labels):
-                labels.append(label)
-                owner.append(i)
-        self.labels, self.owner = labels, np.asarray(owner)
+        self.labels, self.owner = esco_labels()
         self.isco = np.array([o.isco for o in tax.occupations.values()])
-        vectors = self._vectors(embedder, cache_dir)
+        vectors = label_vectors(embedder, cache_dir)
         self.ranker = TitleRanker(embedder).fit(
-            [str(i) for i in range(len(labels))], labels, vectors=vectors
+            [str(i) for i in range(len(self.labels))], self.labels, vectors=vectors
         )
         # label -> occupation incidence, for max-pooling label scores per occupation; labels
         # are listed occupation by occupation, so pooling needs no reordering
         assert np.all(np.diff(self.owner) >= 0)
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0])
         self._hierarchy = self._hierarchy_matrix()
-
-    def _vectors(self, embedder, cache_dir: Path | None) -> np.ndarray:
-        safe = re.sub(r"[^\w.@-]", "_", embedder.model_id)
-        path = (cache_dir or Path(embedder.model_dir).parent / "cache") / f"esco-{safe}.npy"
-        if path.exists():
-            vectors = np.load(path)
-            if vectors.shape == (len(self.labels), embedder.dim):
-                return vectors
-        log.info("embedding %d ESCO labels once (cached in %s)", len(self.labels), path)
-        from matching.lexical import clean_title
-
-        vectors = embedder.encode(
-            [clean_title(t) or t.lower() for t in self.labels], "query", progress=True
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, vectors)
-        return vectors
 
     def _hierarchy_matrix(self) -> sparse.csr_matrix:
         """occupation -> [occupation, ISCO unit, ISCO minor] indicator, weighted 1, .6, .3."""
@@ -177,3 +187,22 @@ def safe_normalise(index: OccupationIndex, titles: list[str]) -> list[Occupation
         for i, m in zip(keep, index.normalise([titles[i] for i in keep]), strict=True):
             out[i] = m
     return out
+
+
+Occupied = tuple[str | None, float]  # resolved ESCO URI (None: no match) and its confidence
+
+
+def inferred_occupations(records: Sequence, index: OccupationIndex) -> dict[str, Occupied]:
+    """(URI, confidence) per id of the records that gave no ESCO URI, inferred from the title
+    (a vacancy's title, a jobseeker's desired occupation); each distinct title once."""
+    todo = {}
+    for r in records:
+        if isinstance(r, Jobseeker) and r.desired_esco_uri is None:
+            todo[r.id] = r.desired_occupation
+        elif isinstance(r, Vacancy) and r.esco_uri is None:
+            todo[r.id] = r.title
+    titles = sorted(set(todo.values()))
+    found = dict(zip(titles, safe_normalise(index, titles), strict=True))
+    return {
+        rid: ((m.uri, m.confidence) if (m := found[t]) else (None, 0.0)) for rid, t in todo.items()
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,19 +12,27 @@ import numpy as np
 
 from matching.candidates import Eligibility
 from matching.config import Settings
-from matching.embedders import load_embedder
+from matching.embedders import (
+    EmbedderRef,
+    load_embedder,
+    record_serving,
+    serving_embedder,
+    target_embedder,
+)
 from matching.filters import Overrides
 from matching.indexing import Indexer
 from matching.ingest import IngestReport, read_frame, validate_rows
 from matching.labour_market import Market, compute_market
-from matching.occupations import OccupationIndex, safe_normalise
+from matching.occupations import OccupationIndex, Occupied, inferred_occupations
 from matching.ranking import ScoredPairs, matches, ranker_name, score_pairs
 from matching.records import Jobseeker, Vacancy, VacancyStatus
+from matching.serving import Serving
 from matching.shortlist import FitCheck, Shortlist, top_passing
 from matching.store import Kind, Store, kind_of
+from matching.switching import EmbedderSwitcher, changed_occupations
 from matching.texts import record_text, text_hash
 from models.embedder import Embedder
-from models.registry import ServedRanker, load_champion
+from models.registry import BASE, ServedRanker, load_champion
 
 log = logging.getLogger("werkmatch")
 
@@ -41,49 +50,80 @@ class NotFoundError(LookupError):
 
 
 class Matcher:
-    """Everything the CLI and the API do, on one data directory."""
+    """Everything the CLI and the API do, on one data directory.
+
+    Queries read one `Serving` snapshot (embedder, indexes, occupation index); writes go
+    through one lock, so an embedder switch can catch up and swap between two writes.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         settings.ensure_dirs()
         self.settings = settings
         self.store = Store(settings.db_url)
-        self.embedder = embedder or load_embedder(settings)
+        if embedder is None:
+            ref = serving_embedder(settings) or target_embedder(settings)
+            embedder = load_embedder(settings, ref=ref)
+        else:
+            ref = EmbedderRef(_version_of(settings, embedder), Path(embedder.model_dir))
+        self._serving = Serving(ref, embedder, self.store, settings)
+        self._writes = threading.RLock()
         self._market: tuple[tuple[int, int], Market] | None = None
-        self._occupations: OccupationIndex | None = None
         self.ranker: ServedRanker | None = None
-        self.indexer = Indexer(
-            self.store,
-            self.embedder,
-            settings.indexes_dir,
-            exact_max=settings.exact_index_max,
-            nprobe=settings.ann_nprobe,
-        )
+        self.switcher = EmbedderSwitcher(self)
 
-    # ------------------------------------------------------------------ writes
+    # ----------------------------------------------------------------- serving
+    @property
+    def serving(self) -> Serving:
+        """The snapshot queries use: take it once per operation."""
+        return self._serving
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._serving.embedder
+
+    @property
+    def indexer(self) -> Indexer:
+        return self._serving.indexer
+
     @property
     def occupations(self) -> OccupationIndex:
-        """Title -> ESCO occupation normaliser (built on first use; label vectors cached)."""
-        if self._occupations is None:
-            self._occupations = OccupationIndex(self.embedder)
-        return self._occupations
+        """Title -> ESCO occupation normaliser of the served embedder."""
+        return self._serving.occupations
 
+    def swap(
+        self,
+        new: Serving,
+        occupations: dict[Kind, dict[str, Occupied]],
+        since: dict[Kind, int],
+    ) -> Serving:
+        """Serve `new` from now on, with the occupations it infers; returns the old snapshot.
+
+        Under the write lock: records written since the revisions `since` (when the switch
+        began) are embedded, indexed and normalised by `new` before it serves.
+        """
+        with self._writes:
+            for kind in Kind:
+                new.indexer.embed_pending(kind, progress=False)
+                new.indexer.sync(kind)
+                written = self.store.by_rowids(
+                    kind, self.store.records_changed_since(kind, since[kind])
+                )
+                values = {
+                    **occupations.get(kind, {}),
+                    **changed_occupations(self, new, kind, list(written.items())),
+                }
+                self.store.set_occupations(kind, values)
+            old, self._serving = self._serving, new
+            self._market = None  # tension depends on the occupations
+            record_serving(self.settings, new.ref)
+        return old
+
+    # ------------------------------------------------------------------ writes
     def normalise_occupations(self, records: Sequence[Jobseeker | Vacancy]) -> int:
         """Store the inferred ESCO occupation (and confidence) of records that gave none."""
-        todo = {}
-        for r in records:
-            if isinstance(r, Jobseeker) and r.desired_esco_uri is None:
-                todo[r.id] = r.desired_occupation
-            elif isinstance(r, Vacancy) and r.esco_uri is None:
-                todo[r.id] = r.title
-        if not todo:
-            return 0
-        titles = sorted(set(todo.values()))
-        found = dict(zip(titles, safe_normalise(self.occupations, titles), strict=True))
-        values = {
-            rid: ((m.uri, m.confidence) if (m := found[t]) else (None, 0.0))
-            for rid, t in todo.items()
-        }
-        self.store.set_occupations(kind_of(records[0]), values)
+        values = inferred_occupations(records, self.occupations)
+        if values:
+            self.store.set_occupations(kind_of(records[0]), values)
         return len(values)
 
     def upsert(self, records: Sequence[Jobseeker | Vacancy], progress: bool = False) -> list[int]:
@@ -91,22 +131,25 @@ class Matcher:
         if not records:
             return []
         kind = kind_of(records[0])
-        rowids = self.store.upsert(records)
-        self.normalise_occupations(records)
-        self.indexer.embed_pending(kind, progress=progress)
-        self.indexer.sync(kind)
+        with self._writes:
+            rowids = self.store.upsert(records)
+            self.normalise_occupations(records)
+            self.indexer.embed_pending(kind, progress=progress)
+            self.indexer.sync(kind)
         return rowids
 
     def delete(self, kind: Kind, record_id: str) -> None:
         """Erase a record, its embeddings and its index entry."""
-        if not self.store.delete(kind, record_id):
-            raise NotFoundError(kind, record_id)
-        self.indexer.sync(kind)
+        with self._writes:
+            if not self.store.delete(kind, record_id):
+                raise NotFoundError(kind, record_id)
+            self.indexer.sync(kind)
 
     def erase_jobseeker(self, jobseeker_id: str) -> None:
         """GDPR art. 17: the record, its vectors, its index entry and its outcomes go."""
-        self.delete(Kind.JOBSEEKERS, jobseeker_id)
-        self.store.delete_outcomes_of(jobseeker_id)
+        with self._writes:
+            self.delete(Kind.JOBSEEKERS, jobseeker_id)
+            self.store.delete_outcomes_of(jobseeker_id)
 
     def get(self, kind: Kind, record_id: str) -> Jobseeker | Vacancy:
         record = self.store.get(kind, record_id)
@@ -128,17 +171,18 @@ class Matcher:
 
         With `embed`, the new texts are embedded and indexed too (the bench derives its own).
         """
-        batch: list[Jobseeker | Vacancy] = []
-        for record in validate_rows(kind, rows, report):
-            batch.append(record)
-            if len(batch) >= INGEST_BATCH:
+        with self._writes:
+            batch: list[Jobseeker | Vacancy] = []
+            for record in validate_rows(kind, rows, report):
+                batch.append(record)
+                if len(batch) >= INGEST_BATCH:
+                    self._store_batch(batch, report)
+                    batch = []
+            if batch:
                 self._store_batch(batch, report)
-                batch = []
-        if batch:
-            self._store_batch(batch, report)
-        if embed:
-            self.indexer.embed_pending(kind, progress=progress)
-            self.indexer.sync(kind)
+            if embed:
+                self.indexer.embed_pending(kind, progress=progress)
+                self.indexer.sync(kind)
 
     def _store_batch(self, batch: list[Jobseeker | Vacancy], report: IngestReport) -> None:
         self.store.upsert(batch)
@@ -146,11 +190,13 @@ class Matcher:
         report.stored += len(batch)
 
     def prepare(self, progress: bool = True) -> dict[str, int]:
-        """Embed whatever is pending and bring both indexes up to date."""
+        """Embed whatever is pending, bring both indexes up to date and load the ranker."""
         done = {}
-        for kind in Kind:
-            done[kind.value] = self.indexer.embed_pending(kind, progress=progress)
-            self.indexer.index(kind)
+        with self._writes:
+            for kind in Kind:
+                done[kind.value] = self.indexer.embed_pending(kind, progress=progress)
+                self.indexer.index(kind)
+            record_serving(self.settings, self._serving.ref)
         self.reload_ranker()
         return done
 
@@ -195,22 +241,26 @@ class Matcher:
         self, vacancy_id: str, k: int = 20, overrides: Overrides | None = None
     ) -> Shortlist:
         """The best jobseekers for a vacancy among those that pass the hard filters."""
+        s = self._serving
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
-        eligible = self.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy, overrides)
+        eligible = s.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy, overrides)
         rowids, sims, found = self._retrieve(
-            Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids
+            Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s
         )
         pairs = self.score_for_vacancy(vacancy, rowids, sims, found, overrides)
         top = top_passing(pairs.scores, pairs.checks.passed, k)
-        return self._shortlist(vacancy_id, "jobseekers", pairs, top, eligible)
+        return self._shortlist(vacancy_id, "jobseekers", pairs, top, eligible, s)
 
     def vacancies_for(
         self, jobseeker_id: str, k: int = 20, overrides: Overrides | None = None
     ) -> Shortlist:
         """The best open vacancies for a jobseeker among those that pass the hard filters."""
+        s = self._serving
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
-        eligible = self.indexer.table(Kind.VACANCIES).vacancies_for(js, overrides)
-        rowids, sims, found = self._retrieve(Kind.JOBSEEKERS, js, Kind.VACANCIES, eligible.rowids)
+        eligible = s.indexer.table(Kind.VACANCIES).vacancies_for(js, overrides)
+        rowids, sims, found = self._retrieve(
+            Kind.JOBSEEKERS, js, Kind.VACANCIES, eligible.rowids, s
+        )
         ((j_uri, j_conf),) = self.store.occupations(
             Kind.JOBSEEKERS, [self.store.rowid(Kind.JOBSEEKERS, js.id)]
         ).values()
@@ -222,7 +272,7 @@ class Matcher:
         )
         open_ = np.array([v.status == VacancyStatus.OPEN for v in found], dtype=bool)
         top = top_passing(pairs.scores, pairs.checks.passed & open_, k)
-        return self._shortlist(jobseeker_id, "vacancies", pairs, top, eligible)
+        return self._shortlist(jobseeker_id, "vacancies", pairs, top, eligible, s)
 
     def _shortlist(
         self,
@@ -231,6 +281,7 @@ class Matcher:
         pairs: ScoredPairs,
         top: np.ndarray,
         eligible: Eligibility,
+        serving: Serving,
     ) -> Shortlist:
         return Shortlist(
             query_id=query_id,
@@ -239,24 +290,25 @@ class Matcher:
             retrieved=len(pairs.scores),
             passed_filters=len(eligible.rowids),
             filtered_out=eligible.removed,
-            model_id=self.embedder.model_id,
+            model_id=serving.model_id,
             ranker=ranker_name(self.ranker),
         )
 
     def fit_check(self, vacancy_id: str, jobseeker_id: str) -> FitCheck:
         """Score one pair, find the rank it would have, and list what is missing."""
+        s = self._serving
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
         rowid = self.store.rowid(Kind.JOBSEEKERS, js.id)
         rowids = np.array([rowid], dtype=np.int64)
-        pair = self.score_for_vacancy(vacancy, rowids, self.similarity(vacancy, [rowid]), [js])
+        pair = self.score_for_vacancy(vacancy, rowids, self.similarity(vacancy, [rowid], s), [js])
         (match,) = matches(pair, np.array([0]), self.ranker, "jobseekers")
         passes = bool(pair.checks.passed[0])
         rank, among = None, 0
         if passes:
-            eligible = self.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
+            eligible = s.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
             ids, sims, found = self._retrieve(
-                Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids
+                Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s
             )
             others = self.score_for_vacancy(vacancy, ids, sims, found)
             keep = others.checks.passed & (ids != rowid)
@@ -275,25 +327,37 @@ class Matcher:
             missing=_missing(vacancy, js, pair),
         )
 
-    def similarity(self, vacancy: Vacancy, rowids: list[int]) -> np.ndarray:
+    def similarity(
+        self, vacancy: Vacancy, rowids: list[int], serving: Serving | None = None
+    ) -> np.ndarray:
         """Cosine of a vacancy's query vector with stored jobseeker vectors (0 if missing)."""
+        s = serving or self._serving
         v_rowid = self.store.rowid(Kind.VACANCIES, vacancy.id)
         text = record_text(vacancy)
-        q = self.indexer.query_vector(Kind.VACANCIES, v_rowid, text_hash(text), text)
-        ids, vecs = self.store.load_embeddings(
-            Kind.JOBSEEKERS, self.embedder.model_id, rowids=rowids
-        )
+        q = s.indexer.query_vector(Kind.VACANCIES, v_rowid, text_hash(text), text)
+        ids, vecs = self.store.load_embeddings(Kind.JOBSEEKERS, s.model_id, rowids=rowids)
         by_id = dict(zip(ids.tolist(), (vecs @ q).tolist(), strict=True)) if len(ids) else {}
         return np.array([by_id.get(int(r), 0.0) for r in rowids], dtype=float)
 
-    def _retrieve(self, query_kind: Kind, record, target: Kind, among: np.ndarray):
-        """Nearest records of `target` among eligible rowids: (rowids, similarities, records)."""
+    def _retrieve(
+        self,
+        query_kind: Kind,
+        record,
+        target: Kind,
+        among: np.ndarray,
+        serving: Serving | None = None,
+    ):
+        """Nearest records of `target` among eligible rowids: (rowids, similarities, records).
+
+        Query vector and index come from one serving snapshot, so they share a model.
+        """
         if len(among) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), []
+        s = serving or self._serving
         rowid = self.store.rowid(query_kind, record.id)
         text = record_text(record)
-        q = self.indexer.query_vector(query_kind, rowid, text_hash(text), text)
-        scores, ids = self.indexer.index(target).search(q, self.settings.retrieve_n, among=among)
+        q = s.indexer.query_vector(query_kind, rowid, text_hash(text), text)
+        scores, ids = s.indexer.index(target).search(q, self.settings.retrieve_n, among=among)
         keep = ids[0] >= 0
         ids, scores = ids[0][keep], scores[0][keep]
         records = self.store.by_rowids(target, ids.tolist())
@@ -304,10 +368,11 @@ class Matcher:
     def health(self) -> dict[str, object]:
         """Model, index sizes and store status."""
         start = time.perf_counter()
+        serving = self._serving
         counts = {k.value: self.store.count(k) for k in Kind}
         sizes = {}
         for kind in Kind:
-            index = self.indexer.index(kind)
+            index = serving.indexer.index(kind)
             sizes[kind.value] = {
                 "vectors": len(index),
                 "type": index.meta.spec,
@@ -316,7 +381,13 @@ class Matcher:
             }
         return {
             "status": "ok",
-            "model": {"id": self.embedder.model_id, "dim": self.embedder.dim},
+            "model": {
+                "id": serving.model_id,
+                "version": serving.ref.version,
+                "dim": serving.embedder.dim,
+                "precision": serving.embedder.precision,
+                "switch": self.switcher.status.as_dict(),
+            },
             "store": {
                 "backend": self.store.engine.dialect.name,
                 "records": counts,
@@ -328,6 +399,12 @@ class Matcher:
                 "version": self.ranker.version if self.ranker else None,
             },
         }
+
+
+def _version_of(settings: Settings, embedder: Embedder) -> str:
+    """Registry label of an embedder handed in directly: `base` for the settings' model."""
+    same = Path(embedder.model_dir).resolve() == settings.embedding_model_dir.resolve()
+    return BASE if same else Path(embedder.model_dir).name
 
 
 def _missing(v: Vacancy, j: Jobseeker, pair: ScoredPairs) -> dict[str, object]:

@@ -13,7 +13,17 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from matching.records import (
     EDUCATION_RANK,
@@ -264,6 +274,19 @@ class Store:
             if rows:
                 conn.execute(insert(embeddings), rows)
 
+    def embedding_models(self) -> dict[str, int]:
+        """Model ids that have stored vectors, with how many (both kinds, both prompts)."""
+        stmt = select(embeddings.c.model_id, func.count()).group_by(embeddings.c.model_id)
+        with self.engine.connect() as conn:
+            return dict(conn.execute(stmt).tuples().all())
+
+    def delete_embeddings(self, model_id: str) -> int:
+        """Drop every stored vector of one model; returns how many rows went."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                delete(embeddings).where(embeddings.c.model_id == model_id)
+            ).rowcount
+
     def load_embeddings(
         self,
         kind: Kind,
@@ -393,16 +416,24 @@ class Store:
         stmt = select(revisions.c.revision).where(revisions.c.kind == kind.value)
         return conn.execute(stmt).scalar_one()
 
-    def changes_since(self, kind: Kind, rev: int) -> tuple[set[int], set[int]]:
-        """(changed rowids, deleted rowids) of a kind after revision `rev`."""
+    def records_changed_since(self, kind: Kind, rev: int) -> list[int]:
+        """Rowids of records written (inserted or updated) after revision `rev`."""
         table = TABLES[kind]
         with self.engine.connect() as conn:
-            changed = set(conn.execute(select(table.c.rowid).where(table.c.rev > rev)).scalars())
+            stmt = select(table.c.rowid).where(table.c.rev > rev).order_by(table.c.rowid)
+            return list(conn.execute(stmt).scalars())
+
+    def changes_since(self, kind: Kind, rev: int, model_id: str) -> tuple[set[int], set[int]]:
+        """(changed rowids, deleted rowids) of a kind after revision `rev`, as an index of
+        `model_id`'s vectors sees them (other models' new vectors are no change to it)."""
+        changed = set(self.records_changed_since(kind, rev))
+        with self.engine.connect() as conn:
             changed |= set(
                 conn.execute(
                     select(embeddings.c.rowid).where(
                         embeddings.c.kind == kind.value,
                         embeddings.c.rev > rev,
+                        embeddings.c.model_id == model_id,
                         embeddings.c.prompt == "passage",
                     )
                 ).scalars()
@@ -462,13 +493,16 @@ class Store:
     def set_occupations(self, kind: Kind, values: dict[str, tuple[str | None, float]]) -> None:
         """Store the resolved occupation (URI, confidence) of records by id."""
         table = TABLES[kind]
+        if not values:
+            return
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("rid"))
+            .values(occupation_uri=bindparam("uri"), occupation_confidence=bindparam("conf"))
+        )
+        rows = [{"rid": rid, "uri": uri, "conf": conf} for rid, (uri, conf) in values.items()]
         with self.engine.begin() as conn:
-            for rid, (uri, conf) in values.items():
-                conn.execute(
-                    update(table)
-                    .where(table.c.id == rid)
-                    .values(occupation_uri=uri, occupation_confidence=conf)
-                )
+            conn.execute(stmt, rows)
 
 
 def kind_of(record: Jobseeker | Vacancy) -> Kind:

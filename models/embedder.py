@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import re
@@ -52,8 +53,44 @@ def ensure_model(model_dir: Path) -> Path:
     return model_dir
 
 
+MODEL_ID_FILE = "werkmatch_model.json"
+
+
+def model_slug(model_id: str) -> str:
+    """A model id as a file or folder name."""
+    return re.sub(r"[^\w.@-]", "_", model_id)
+
+
+def weights_digest(model_dir: Path) -> str:
+    """A 12-hex digest of a model folder's weight files' content."""
+    digest = hashlib.blake2b(digest_size=6)
+    for weights in sorted(model_dir.rglob("*.safetensors")):
+        with open(weights, "rb") as f:
+            while block := f.read(1 << 24):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def write_model_id(model_dir: Path, name: str, **info: object) -> str:
+    """Stamp a model folder with the id its vectors are stored under: `name@<weights digest>`.
+
+    Fine-tuned models have the same config and weight sizes as their base, so their id must
+    come from the weights themselves; `info` (base model, run id, ...) is kept beside it.
+    """
+    model_id = f"{name}@{weights_digest(model_dir)}"
+    (model_dir / MODEL_ID_FILE).write_text(json.dumps({"id": model_id, **info}, indent=2))
+    return model_id
+
+
 def model_id_of(model_dir: Path) -> str:
-    """Identifier of a model folder: its name and a digest of its config and weights' size."""
+    """Identifier of a model folder: the stamped id, else its name and a digest of its config.
+
+    The converted base model keeps the id it had before stamping existed (its name and a
+    digest of config files and weight sizes), so stored vectors stay valid.
+    """
+    stamp = model_dir / MODEL_ID_FILE
+    if stamp.exists():
+        return str(json.loads(stamp.read_text())["id"])
     digest = hashlib.blake2b(digest_size=6)
     for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
         path = model_dir / name

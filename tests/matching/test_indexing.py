@@ -89,12 +89,12 @@ def test_writes_of_another_process_are_picked_up(settings: Settings, embedder: E
 def test_missing_or_foreign_index_is_rebuilt_from_the_store(settings: Settings, embedder: Embedder):
     m = Matcher(settings, embedder=embedder)
     m.upsert(people(4))
-    for f in settings.indexes_dir.glob("jobseekers.*"):
+    for f in m.indexer.folder.glob("jobseekers.*"):
         f.unlink()
     fresh = Matcher(settings, embedder=embedder)
     assert len(fresh.indexer.index(Kind.JOBSEEKERS)) == 4
     # An index made by another model is not trusted.
-    meta = settings.indexes_dir / "jobseekers.json"
+    meta = m.indexer.folder / "jobseekers.json"
     meta.write_text(meta.read_text().replace(embedder.model_id, "other-model@123"))
     again = Matcher(settings, embedder=embedder)
     index = again.indexer.index(Kind.JOBSEEKERS)

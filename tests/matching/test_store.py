@@ -76,7 +76,7 @@ def test_delete_removes_embeddings_and_leaves_tombstone(store: Store):
     store.delete(Kind.JOBSEEKERS, "WZ-T1")
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM embeddings")).scalar() == 0
-    changed, deleted = store.changes_since(Kind.JOBSEEKERS, before)
+    changed, deleted = store.changes_since(Kind.JOBSEEKERS, before, "m")
     assert changed == set() and deleted == {rowid}
 
 
@@ -85,9 +85,23 @@ def test_revisions_and_changes_since(store: Store):
     rowids = store.upsert([vacancy(), vacancy(id="VAC-T2")])
     r1 = store.revision(Kind.VACANCIES)
     assert r1 > r0
-    assert store.changes_since(Kind.VACANCIES, r0) == (set(rowids), set())
-    assert store.changes_since(Kind.VACANCIES, r1) == (set(), set())
+    assert store.changes_since(Kind.VACANCIES, r0, "m") == (set(rowids), set())
+    assert store.changes_since(Kind.VACANCIES, r1, "m") == (set(), set())
     assert store.revision(Kind.JOBSEEKERS) == 0
+
+
+def test_vectors_of_another_model_are_no_change_to_an_index(store: Store):
+    (rowid,) = store.upsert([jobseeker()])
+    h = store.pending_texts(Kind.JOBSEEKERS, "m1")[0][1]
+    before = store.revision(Kind.JOBSEEKERS)
+    store.put_embeddings(Kind.JOBSEEKERS, "m2", [(rowid, h)], np.ones((1, 4), np.float32))
+    assert store.revision(Kind.JOBSEEKERS) > before
+    assert store.changes_since(Kind.JOBSEEKERS, before, "m1") == (set(), set())
+    assert store.changes_since(Kind.JOBSEEKERS, before, "m2") == ({rowid}, set())
+    store.put_embeddings(Kind.JOBSEEKERS, "m1", [(rowid, h)], np.ones((1, 4), np.float32))
+    assert store.embedding_models() == {"m1": 1, "m2": 1}
+    assert store.delete_embeddings("m2") == 1
+    assert store.embedding_models() == {"m1": 1}
 
 
 def test_attributes_columns(store: Store):

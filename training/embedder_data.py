@@ -1,0 +1,242 @@
+"""Training pairs for the domain-adapted embedder, from the ESCO taxonomy (polars, by seed).
+
+Datasets, each a frame of `anchor`, `positive` and, where there is one, `negative`:
+- `same_occupation`: every alternative label -> its occupation's preferred label (strong),
+  with a hard negative: the preferred label of a neighbouring occupation (nearest by the base
+  model, outside the anchor's ISCO unit group so that near-synonyms are not pushed apart);
+- `definition`: preferred label -> the opening of its description (a passage), with the
+  neighbour's description as negative;
+- `same_isco_unit`: preferred labels of two occupations in one ISCO unit group (weaker);
+- `outcomes` (optional): a placed vacancy's title -> the jobseeker's desired occupation.
+
+A share of the occupations, chosen by a seeded hash of the URI, is held out: none of their
+labels or descriptions appears in any pair, and they form the held-out evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from matching.lexical import clean_title
+from matching.taxonomy import taxonomy
+
+DESCRIPTION_CHARS = 300
+NEIGHBOURS = 5  # hard negatives are drawn from this many nearest other occupations
+
+
+@dataclass
+class EmbedderData:
+    """The training datasets and the occupations kept out of them."""
+
+    pairs: dict[str, pl.DataFrame]
+    held_out: frozenset[str]  # ESCO URIs never seen in training
+    seed: int
+
+    def sizes(self) -> dict[str, int]:
+        return {name: frame.height for name, frame in self.pairs.items()}
+
+    def digest(self) -> str:
+        """A short digest of the pairs (what a resumed run must train on again)."""
+        h = hashlib.blake2b(digest_size=6)
+        for name in sorted(self.pairs):
+            h.update(name.encode())
+            h.update(self.pairs[name].hash_rows(seed=0).to_numpy().tobytes())
+        return h.hexdigest()
+
+
+def occupation_frame() -> pl.DataFrame:
+    """ESCO occupations: uri, isco, label, alt_labels (list), description; taxonomy order."""
+    occ = list(taxonomy().occupations.values())
+    return pl.DataFrame(
+        {
+            "uri": [o.uri for o in occ],
+            "isco": [o.isco for o in occ],
+            "label": [o.label for o in occ],
+            "alt_labels": [list(o.alt_labels) for o in occ],
+            "description": [o.description for o in occ],
+        }
+    )
+
+
+def held_out_occupations(uris: list[str], share: float, seed: int) -> frozenset[str]:
+    """The occupations whose seeded hash falls below `share` (stable under reordering)."""
+
+    def unit(uri: str) -> float:
+        digest = hashlib.blake2b(f"{seed}:{uri}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
+    return frozenset(u for u in uris if unit(u) < share)
+
+
+def description_opening(text: str, limit: int = DESCRIPTION_CHARS) -> str:
+    """The first sentences of a description, up to about `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(". ", 0, limit)
+    return text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0]
+
+
+def neighbours(
+    centroids: np.ndarray, isco: np.ndarray, allowed: np.ndarray, k: int = NEIGHBOURS
+) -> np.ndarray:
+    """For each occupation, its k nearest allowed occupations outside its ISCO unit group."""
+    sims = centroids @ centroids.T
+    sims[isco[:, None] == isco[None, :]] = -np.inf  # same unit (and itself)
+    sims[:, ~allowed] = -np.inf
+    return np.argsort(-sims, axis=1, kind="stable")[:, :k]
+
+
+def occupation_centroids(label_vectors: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Mean label vector per occupation, unit length."""
+    sums = np.zeros((n, label_vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owner, label_vectors)
+    sums /= np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums.astype(np.float32)
+
+
+def build_pairs(
+    label_vectors: np.ndarray,
+    owner: np.ndarray,
+    seed: int = 0,
+    held_out_share: float = 0.1,
+    max_pairs: int | None = None,
+    outcomes: pl.DataFrame | None = None,
+) -> EmbedderData:
+    """All datasets from the taxonomy (and placed outcomes, if given), reproducible by seed.
+
+    `label_vectors`/`owner` are the base model's vectors of `esco_labels()` and the index of
+    each label's occupation: they find the neighbouring occupations for hard negatives.
+    """
+    rng = np.random.default_rng(seed)
+    occ = occupation_frame().with_row_index("i")
+    held = held_out_occupations(occ["uri"].to_list(), held_out_share, seed)
+    occ = occ.with_columns(held_out=pl.col("uri").is_in(list(held)))
+    centroids = occupation_centroids(label_vectors, owner, occ.height)
+    near = neighbours(centroids, occ["isco"].to_numpy(), ~occ["held_out"].to_numpy())
+    pick = near[np.arange(occ.height), rng.integers(0, near.shape[1], occ.height)]
+    occ = occ.with_columns(neighbour=pl.Series(pick, dtype=pl.UInt32))
+    other = occ.select(
+        pl.col("i").alias("neighbour"),
+        pl.col("label").alias("neighbour_label"),
+        pl.col("description").alias("neighbour_description"),
+    )
+    train = occ.filter(~pl.col("held_out")).join(other, on="neighbour", how="left")
+    pairs = {
+        "same_occupation": _same_occupation(train),
+        "definition": _definitions(train),
+        "same_isco_unit": _same_unit(train, seed),
+    }
+    if outcomes is not None and outcomes.height:
+        pairs["outcomes"] = _outcome_pairs(outcomes, occ.filter(pl.col("held_out")))
+    if max_pairs is not None:
+        pairs = {k: v.sample(min(v.height, max_pairs), seed=seed) for k, v in pairs.items()}
+    shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=seed) for k, v in pairs.items()}
+    return EmbedderData({k: v for k, v in shuffled.items() if v.height}, held, seed)
+
+
+def _title(column: str) -> pl.Expr:
+    """Titles as the title matcher embeds them: without noise, lower case."""
+    return pl.col(column).map_elements(lambda t: clean_title(t) or t.lower(), return_dtype=pl.Utf8)
+
+
+def _same_occupation(train: pl.DataFrame) -> pl.DataFrame:
+    alts = (
+        train.select("alt_labels", "label", "neighbour_label")
+        .explode("alt_labels")
+        .drop_nulls("alt_labels")
+        .select(
+            _title("alt_labels").alias("anchor"),
+            _title("label").alias("positive"),
+            _title("neighbour_label").alias("negative"),
+        )
+    )
+    # An alternative label shared by two occupations says nothing about either one.
+    shared = alts.group_by("anchor").len().filter(pl.col("len") > 1).select("anchor")
+    return (
+        alts.filter(pl.col("anchor") != pl.col("positive"))
+        .join(shared, on="anchor", how="anti")
+        .unique(["anchor", "positive"], keep="first", maintain_order=True)
+    )
+
+
+def _definitions(train: pl.DataFrame) -> pl.DataFrame:
+    return (
+        train.filter(pl.col("description").str.len_chars() > 20)
+        .select(
+            _title("label").alias("anchor"),
+            pl.col("description")
+            .map_elements(description_opening, return_dtype=pl.Utf8)
+            .alias("positive"),
+            pl.col("neighbour_description")
+            .map_elements(description_opening, return_dtype=pl.Utf8)
+            .alias("negative"),
+        )
+        .filter(pl.col("negative").str.len_chars() > 20)
+    )
+
+
+def _same_unit(train: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """One partner per occupation: another occupation of its ISCO unit group, at random."""
+    members = train.select("i", "isco", "label")
+    pairs = (
+        members.join(members, on="isco", suffix="_other")
+        .filter(pl.col("i") != pl.col("i_other"))
+        .sample(fraction=1.0, shuffle=True, seed=seed)
+        .unique("i", keep="first", maintain_order=True)
+        .sort("i")
+    )
+    return pairs.select(_title("label").alias("anchor"), _title("label_other").alias("positive"))
+
+
+def _outcome_pairs(outcomes: pl.DataFrame, held_out: pl.DataFrame) -> pl.DataFrame:
+    """(vacancy title, desired occupation) of placements, none touching a held-out label.
+
+    `outcomes` has `title`, `desired_occupation`, `vacancy_uri`, `jobseeker_uri`.
+    """
+    held_labels = set(
+        held_out.select(pl.concat_list("label", "alt_labels").alias("l"))
+        .explode("l")
+        .drop_nulls()
+        .select(_title("l"))["l"]
+        .to_list()
+    )
+    held_uris = held_out["uri"].to_list()
+    frame = outcomes.filter(
+        ~pl.col("vacancy_uri").is_in(held_uris).fill_null(False)
+        & ~pl.col("jobseeker_uri").is_in(held_uris).fill_null(False)
+    ).select(_title("title").alias("anchor"), _title("desired_occupation").alias("positive"))
+    return frame.filter(
+        ~pl.col("anchor").is_in(list(held_labels))
+        & ~pl.col("positive").is_in(list(held_labels))
+        & (pl.col("anchor") != pl.col("positive"))
+    ).unique(maintain_order=True)
+
+
+@dataclass
+class HeldOutSet:
+    """Retrieval of unseen occupations: their alternative labels against every occupation."""
+
+    queries: list[tuple[str, str]]  # (qid, alternative label of a held-out occupation)
+    corpus: list[tuple[str, str]]  # (uri, preferred label) of every occupation
+    qrels: dict[str, set[str]]
+
+
+def held_out_set(data: EmbedderData, max_queries: int | None = 1000) -> HeldOutSet:
+    """Queries from held-out occupations' alternative labels, a seeded sample if many."""
+    occ = occupation_frame()
+    corpus = list(zip(occ["uri"], occ["label"], strict=True))
+    queries = [
+        (f"{row['uri']}#{j}", alt)
+        for row in occ.filter(pl.col("uri").is_in(list(data.held_out))).iter_rows(named=True)
+        for j, alt in enumerate(row["alt_labels"])
+    ]
+    if max_queries is not None and len(queries) > max_queries:
+        keep = np.random.default_rng(data.seed).choice(len(queries), max_queries, replace=False)
+        queries = [queries[i] for i in sorted(keep)]
+    qrels = {qid: {qid.split("#")[0]} for qid, _ in queries}
+    return HeldOutSet(queries, corpus, qrels)
