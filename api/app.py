@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import routes_matching, routes_records
+from api import routes_matching, routes_models, routes_records
 from api.deps import MatcherDep
 from api.metrics import Metrics, MetricsMiddleware
 from api.schemas import ErrorResponse
@@ -76,7 +76,10 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.matcher = matcher or Matcher(settings)
         app.state.matcher.prepare(progress=False)
+        # A newly promoted embedder is re-embedded in the background; the current one serves.
+        app.state.matcher.switcher.follow_target(background=True)
         yield
+        app.state.matcher.indexer.flush()
 
     app = FastAPI(
         title="werkmatch",
@@ -149,4 +152,5 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
 
     app.include_router(routes_records.router)
     app.include_router(routes_matching.router)
+    app.include_router(routes_models.router)
     return app

@@ -33,6 +33,19 @@ def cmd_train_embedder(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_distill_embedder(args: argparse.Namespace) -> int:
+    from matching.config import get_settings
+    from training.distill_embedder import distill_embedder
+
+    summary = distill_embedder(
+        get_settings(), pca_dims=args.dims, promote_it=args.promote, fused=not args.no_fused
+    )
+    print(json.dumps(summary, indent=2))
+    if args.promote and not args.no_switch:
+        _switch()
+    return 0
+
+
 def _switch() -> None:
     """Bring the data directory to the registry's target embedder, with progress."""
     from matching.config import get_settings
@@ -112,6 +125,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--no-switch", action="store_true", help="do not re-embed after promotion")
     s.add_argument("--fresh", action="store_true", help="discard checkpoints of an earlier run")
     s.set_defaults(func=cmd_train_embedder)
+    s = sub.add_parser(
+        "distill-embedder",
+        help="static model distilled from the served embedder, for bulk embedding",
+    )
+    s.add_argument("--dims", type=int, default=256, help="PCA dimensions of the token vectors")
+    s.add_argument("--promote", action="store_true", help="serve it (re-embeds everything)")
+    s.add_argument("--no-fused", action="store_true", help="skip the fused-matcher evaluation")
+    s.add_argument("--no-switch", action="store_true", help="with --promote: do not re-embed")
+    s.set_defaults(func=cmd_distill_embedder)
     s = sub.add_parser(
         "embedder",
         help="status | promote VERSION|base | rollback | switch | report",

@@ -1,4 +1,4 @@
-"""Shortlists, vacancies for a jobseeker, fit checks, outcomes; labour market, model; admin."""
+"""Shortlists, vacancies for a jobseeker, fit checks, outcomes; labour market; admin."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from api.schemas import (
     KeyCreated,
     LabourMarketPublic,
     LabourMarketRow,
-    ModelPublic,
     OutcomeCreate,
     OutcomePublic,
     ShortlistPublic,
@@ -167,29 +166,6 @@ def labour_market(
         table = table.filter(table["group"] == group)
     rows = [LabourMarketRow(tension_class=r.pop("class"), **r) for r in table.to_dicts()]
     return LabourMarketPublic(count=len(rows), data=rows)
-
-
-@router.get("/model", response_model=ModelPublic, tags=["datascientist"])
-def model_info(
-    matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.MODEL))]
-) -> ModelPublic:
-    """The served ranker, its version and the metrics it was promoted on."""
-    r = matcher.ranker
-    return ModelPublic(
-        ranker=r.model.kind if r else "cosine",
-        version=r.version if r else None,
-        metrics=r.metrics if r else {},
-        embedding_model=matcher.embedder.model_id,
-    )
-
-
-@router.post("/model/reload", response_model=ModelPublic, tags=["admin"])
-def reload_model(
-    matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
-) -> ModelPublic:
-    """Load the current champion from the registry (after `werkmatch promote`)."""
-    matcher.reload_ranker()
-    return model_info(matcher, key)
 
 
 @router.get("/audit", response_model=AuditPublic, tags=["admin"])

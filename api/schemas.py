@@ -141,6 +141,31 @@ class ModelPublic(BaseModel):
     embedding_model: str
 
 
+class EmbedderRefPublic(BaseModel):
+    version: str = Field(description="registered version, or `base` for the converted e5")
+    model_id: str
+
+
+class SwitchPublic(BaseModel):
+    state: str = Field(description="idle, running, done or failed")
+    stage: str
+    version: str | None
+    model_id: str | None
+    done: int
+    total: int
+    embedded: int
+    started_at: float | None
+    finished_at: float | None
+    error: str | None
+
+
+class EmbedderPublic(BaseModel):
+    serving: EmbedderRefPublic
+    target: EmbedderRefPublic = Field(description="the registry's champion, else the base model")
+    precision: str
+    switch: SwitchPublic
+
+
 class AuditEntry(BaseModel):
     id: int
     at: dt.datetime

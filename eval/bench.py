@@ -1,9 +1,15 @@
-"""`werkmatch bench`: shortlist latency in-process and over HTTP, throughput, index size.
+"""`werkmatch bench`: what werkmatch costs by size, end to end, on one machine.
 
-Each size gets its own data directory with a demo world of that many jobseekers. Embedding a
-large world with e5 on 2 cores takes hours, so only a sample is embedded with the real model;
-the other jobseekers get the vector of a sampled jobseeker of the same occupation group plus
-small noise (renormalised). Records, filters, features, ranking and explanations are real.
+Each size gets its own data directory holding a demo world of that many jobseekers (one
+vacancy per hundred), built through the production path and measured stage by stage:
+- ingest: validation, store, occupation inference (records/s);
+- embedding: every text with the fast static model distilled from e5 (texts/s), a sample of
+  texts with e5 itself (texts/s); the static vectors are the ones served and searched;
+- index: build time (from the store's vectors) and bytes per profile of the jobseeker index;
+- recall@100 of the index against exact search, plain and among a vacancy's eligible;
+- shortlist latency (eligibility, search among the eligible, features, ranker, explanations of
+  the top 20) in-process and over HTTP, and in-process with exact brute-force retrieval.
+Figures go to bench.json and bench.md (with plots) in the report folder.
 """
 
 from __future__ import annotations
@@ -25,97 +31,141 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import polars as pl
-from tqdm.auto import tqdm
 
 from matching.config import Settings
 from matching.ingest import IngestReport
 from matching.service import Matcher
 from matching.store import Kind
+from matching.texts import record_text, text_hash
+from matching.vector_index import ann_recall, exact_top
 from models.embedder import Embedder
 
 log = logging.getLogger("werkmatch")
+
+RECALL_QUERIES = 200
 
 
 def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def build_world(
-    home: Path,
-    size: int,
-    vacancies: int,
-    embedder: Embedder,
-    sample: int,
-    seed: int = 5,
-    progress: bool = True,
-) -> Matcher:
-    """A data directory with `size` jobseekers; vectors from an embedded sample of them."""
+    home: Path, size: int, static: Embedder, e5: Embedder, seed: int = 5, progress: bool = True
+) -> tuple[Matcher, dict[str, float]]:
+    """A data directory with `size` jobseekers, embedded with the static model; stage timings.
+
+    An existing directory of that size is reused (its stage timings from its first build).
+    """
     from training.demo_world import generate
 
-    settings = Settings(home=home, model_dir=embedder.model_dir)
-    matcher = Matcher(settings, embedder=embedder)
-    if matcher.store.count(Kind.JOBSEEKERS) >= size:
-        return matcher
+    settings = Settings(
+        home=home, model_dir=e5.model_dir, follow_embedder_champion=False, retrieve_n=500
+    )
+    matcher = Matcher(settings, embedder=static)
+    done = home / "world.json"
+    if done.exists() and matcher.store.count(Kind.JOBSEEKERS) >= size:
+        return matcher, json.loads(done.read_text())
+    figures: dict[str, float] = {}
+    start = time.perf_counter()
+    vacancies = max(300, size // 100)
     world = generate(
         size, vacancies, seed=seed, progress=progress, max_outcome_vacancies=min(vacancies, 300)
     )
-    matcher.ingest_rows(
-        Kind.VACANCIES,
-        world.vacancies.iter_rows(named=True),
-        IngestReport(kind="vacancies"),
-        progress=progress,
-    )
-    matcher.ingest_rows(
-        Kind.JOBSEEKERS,
-        world.jobseekers.iter_rows(named=True),
-        IngestReport(kind="jobseekers"),
-        progress=progress,
-        embed=False,
-    )
+    figures["generate_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
+        report = IngestReport(kind=kind.value)
+        matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress, embed=False)
+    figures["ingest_records_per_s"] = (size + vacancies) / (time.perf_counter() - start)
     matcher.store.add_outcomes(
         {**r, "source": "demo"} for r in world.outcomes.iter_rows(named=True)
     )
-    _derived_vectors(matcher, world.truth_jobseekers, sample, seed, progress)
-    matcher.prepare(progress=progress)
-    return matcher
+    texts = [record_text(r) for r in _sample_records(matcher, 1000)]
+    figures["embed_e5_texts_per_s"] = _rate(e5, texts)
+    start = time.perf_counter()
+    for kind in Kind:
+        matcher.indexer.embed_pending(kind, progress=progress)
+    figures["embed_texts_per_s"] = (size + vacancies) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    matcher.prepare(progress=progress)  # builds both indexes from the store's vectors
+    figures["index_build_s"] = time.perf_counter() - start
+    done.write_text(json.dumps(figures))
+    return matcher, figures
 
 
-def _derived_vectors(
-    matcher: Matcher, truth: pl.DataFrame, sample: int, seed: int, progress: bool
-) -> None:
-    from matching.labour_market import occupation_group
+def _sample_records(matcher: Matcher, n: int) -> list:
+    rowids = np.random.default_rng(0).integers(1, matcher.store.count(Kind.JOBSEEKERS), n)
+    return list(matcher.store.by_rowids(Kind.JOBSEEKERS, sorted(set(rowids.tolist()))).values())
 
-    rng = np.random.default_rng(seed)
-    pending = matcher.store.pending_texts(Kind.JOBSEEKERS, matcher.embedder.model_id)
-    group_of = {
-        f"WZ-{i + 1:07d}": occupation_group(u)
-        for i, u in enumerate(truth["occupation_uri"].to_list())
+
+def _rate(embedder: Embedder, texts: list[str]) -> float:
+    embedder.encode(texts[:32], "passage")
+    start = time.perf_counter()
+    embedder.encode(texts, "passage")
+    return len(texts) / (time.perf_counter() - start)
+
+
+def measure_recall(matcher: Matcher, vacancy_ids: list[str]) -> dict[str, float]:
+    """recall@100 of the jobseeker index against exact search, plain and among the eligible."""
+    index = matcher.indexer.index(Kind.JOBSEEKERS)
+    ids, vectors = matcher.store.load_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id)
+    table = matcher.indexer.table(Kind.JOBSEEKERS)
+    queries, eligible = [], []
+    for vid in vacancy_ids:
+        vacancy = matcher.get(Kind.VACANCIES, vid)
+        text = record_text(vacancy)
+        rowid = matcher.store.rowid(Kind.VACANCIES, vid)
+        queries.append(matcher.indexer.query_vector(Kind.VACANCIES, rowid, text_hash(text), text))
+        eligible.append(table.jobseekers_for(vacancy).rowids)
+    q = np.stack(queries)
+    _, found = index.search(q, 100)
+    plain = ann_recall(found, ids[exact_top(vectors, q, 100)])
+    position = {int(r): i for i, r in enumerate(ids)}
+    hits, filtered = [], []
+    for query, among in zip(q, eligible, strict=True):
+        if len(among) < 100:
+            continue  # too few eligible to ask for 100
+        pos = np.array([position[int(r)] for r in among])
+        truth = among[exact_top(vectors[pos], query[None], 100)]
+        _, got = index.search(query, 100, among=among)
+        hits.append(ann_recall(got, truth))
+        filtered.append(len(among))
+    return {
+        "recall_at_100": plain,
+        "recall_at_100_filtered": float(np.mean(hits)) if hits else float("nan"),
+        "eligible_median": float(np.median(filtered)) if filtered else 0.0,
+        "index_nprobe": float(index.nprobe) if index.meta.nprobe else 0.0,
     }
-    rowid_to_id = {}
-    for chunk_start in range(0, len(pending), 20_000):
-        part = [r for r, _, _ in pending[chunk_start : chunk_start + 20_000]]
-        recs = matcher.store.by_rowids(Kind.JOBSEEKERS, part)
-        rowid_to_id.update({r: rec.id for r, rec in recs.items()})
-    picked = rng.choice(len(pending), min(sample, len(pending)), replace=False)
-    chosen = [pending[i] for i in picked]
-    vecs = matcher.embedder.encode([t for _, _, t in chosen], "passage", progress=progress)
-    matcher.store.put_embeddings(
-        Kind.JOBSEEKERS, matcher.embedder.model_id, [(r, h) for r, h, _ in chosen], vecs
+
+
+def shortlist_latency(matcher: Matcher, vacancy_ids: list[str], k: int = 20) -> list[float]:
+    """In-process shortlist latencies in ms (after 20 warm-up queries)."""
+    for vid in vacancy_ids[:20]:
+        matcher.shortlist(vid, k=k)
+    out = []
+    for vid in vacancy_ids:
+        start = time.perf_counter()
+        matcher.shortlist(vid, k=k)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def exact_matcher(matcher: Matcher, folder: Path) -> Matcher:
+    """The same data directory searched by exact brute force (own index folder)."""
+    settings = matcher.settings.model_copy(
+        update={"index_dir": folder, "exact_index_max": 10**9, "index_spec": None}
     )
-    by_group: dict[str | None, list[int]] = {}
-    for i, (r, _, _) in enumerate(chosen):
-        by_group.setdefault(group_of.get(rowid_to_id[r]), []).append(i)
-    done = {r for r, _, _ in chosen}
-    rest = [(r, h) for r, h, _ in pending if r not in done]
-    for start in tqdm(range(0, len(rest), 20_000), desc="derived vectors", disable=not progress):
-        part = rest[start : start + 20_000]
-        src = np.array(
-            [rng.choice(by_group.get(group_of.get(rowid_to_id[r]), [0])) for r, _ in part]
-        )
-        derived = vecs[src] + rng.normal(0, 0.02, (len(part), vecs.shape[1])).astype(np.float32)
-        derived /= np.linalg.norm(derived, axis=1, keepdims=True)
-        matcher.store.put_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id, part, derived)
+    exact = Matcher(settings, embedder=matcher.embedder)
+    exact.ranker = matcher.ranker
+    return exact
 
 
 def _die_with_parent() -> None:
@@ -125,15 +175,21 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[str]:
+def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[tuple[str, int]]:
     """`werkmatch serve` on a data directory, in its own process, as in production.
 
-    `tracking_uri` points the server at the MLflow store whose champion is measured.
+    `tracking_uri` points the server at the MLflow store whose champion ranker is measured;
+    the embedder stays the one the directory serves. Yields (URL, server pid).
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "WERKMATCH_HOME": str(home), "WERKMATCH_MODEL_DIR": str(model_dir)}
+    env = {
+        **os.environ,
+        "WERKMATCH_HOME": str(home),
+        "WERKMATCH_MODEL_DIR": str(model_dir),
+        "WERKMATCH_FOLLOW_EMBEDDER_CHAMPION": "false",
+    }
     if tracking_uri:
         env["WERKMATCH_MLFLOW_URI"] = tracking_uri
     proc = subprocess.Popen(
@@ -145,162 +201,124 @@ def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[s
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 900
         while True:
             if proc.poll() is not None:
                 raise RuntimeError("werkmatch serve exited during start-up")
-            try:
+            with suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/health", timeout=5).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             if time.monotonic() > deadline:
-                raise RuntimeError("werkmatch serve did not start in 300 s")
+                raise RuntimeError("werkmatch serve did not start in 900 s")
             time.sleep(0.5)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
 
 
-def measure(
+def http_latency(
     matcher: Matcher,
-    requests: int = 200,
+    vacancy_ids: list[str],
+    tracking_uri: str | None,
     k: int = 20,
     concurrency: int = 4,
-    seed: int = 0,
-    tracking_uri: str | None = None,
 ) -> dict[str, float]:
-    """Latency (in-process and HTTP) and HTTP throughput of shortlists on random vacancies."""
+    """Shortlists over HTTP from a separate server process: latency and throughput."""
     from api.auth import Role, create_key
 
-    rng = np.random.default_rng(seed)
-    ids = matcher.store.ids(Kind.VACANCIES)
-    queries = [ids[i] for i in rng.integers(0, len(ids), requests)]
-    for vid in queries[:20]:  # warm caches: query vectors, market table, lexical model
-        matcher.shortlist(vid, k=k)
-    inproc = []
-    for vid in queries:
-        t = time.perf_counter()
-        matcher.shortlist(vid, k=k)
-        inproc.append((time.perf_counter() - t) * 1000)
     key = create_key(matcher.store, Role.MATCHMAKER, "bench")
     headers = {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
     tracking = tracking_uri if matcher.ranker is not None else None
     with (
-        serving(matcher.settings.home, matcher.embedder.model_dir, tracking) as url,
-        httpx.Client(base_url=url, headers=headers, timeout=60) as client,
+        serving(matcher.settings.home, matcher.settings.embedding_model_dir, tracking) as (
+            url,
+            pid,
+        ),
+        httpx.Client(base_url=url, headers=headers, timeout=120) as client,
     ):
-        for vid in queries[:20]:  # warm the server's caches as for in-process
-            client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
-        http = []
-        for vid in queries:
-            t = time.perf_counter()
-            r = client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k})
-            http.append((time.perf_counter() - t) * 1000)
-            r.raise_for_status()
 
-        def one(vid: str) -> None:
+        def one(vid: str) -> float:
+            start = time.perf_counter()
             client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
+            return (time.perf_counter() - start) * 1000
 
-        t = time.perf_counter()
+        for vid in vacancy_ids[:20]:
+            one(vid)
+        latencies = [one(vid) for vid in vacancy_ids]
+        start = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(one, queries))
-        throughput = len(queries) / (time.perf_counter() - t)
-    index = matcher.indexer.index(Kind.JOBSEEKERS)
+            list(pool.map(one, vacancy_ids))
+        throughput = len(vacancy_ids) / (time.perf_counter() - start)
+        server_mb = rss_mb(pid)
     return {
+        "server_rss_mb": server_mb,
+        "http_p50_ms": _percentile(latencies, 50),
+        "http_p99_ms": _percentile(latencies, 99),
+        "http_mean_ms": statistics.fmean(latencies),
+        "http_throughput_rps": throughput,
+        "http_concurrency": concurrency,
+    }
+
+
+def bench_size(
+    root: Path,
+    size: int,
+    static: Embedder,
+    e5: Embedder,
+    ranker=None,
+    tracking_uri: str | None = None,
+    requests: int = 200,
+    progress: bool = True,
+) -> dict[str, object]:
+    """Every figure of one size."""
+    home = root / f"world-{size}"
+    matcher, figures = build_world(home, size, static, e5, progress=progress)
+    matcher.ranker = ranker
+    rng = np.random.default_rng(0)
+    ids = matcher.store.ids(Kind.VACANCIES)
+    queries = [ids[i] for i in rng.integers(0, len(ids), requests)]
+    index = matcher.indexer.index(Kind.JOBSEEKERS)
+    out: dict[str, object] = {
         "size": matcher.store.count(Kind.JOBSEEKERS),
+        "vacancies": len(ids),
+        "embedder": static.model_id,
+        "dim": static.dim,
         "index_type": index.meta.spec,
         "index_bytes_per_profile": index.nbytes() / max(len(index), 1),
-        "shortlist_p50_ms": _percentile(inproc, 50),
-        "shortlist_p99_ms": _percentile(inproc, 99),
-        "http_p50_ms": _percentile(http, 50),
-        "http_p99_ms": _percentile(http, 99),
-        "http_mean_ms": statistics.fmean(http),
-        "http_throughput_rps": throughput,
-        "concurrency": concurrency,
-        "requests": requests,
-        "ranker": matcher.health()["ranker"]["name"],
+        **figures,
     }
+    out.update(measure_recall(matcher, queries[:RECALL_QUERIES]))
+    inproc = shortlist_latency(matcher, queries)
+    out["shortlist_p50_ms"] = _percentile(inproc, 50)
+    out["shortlist_p99_ms"] = _percentile(inproc, 99)
+    exact = shortlist_latency(exact_matcher(matcher, home / "exact-index"), queries)
+    out["exact_p50_ms"] = _percentile(exact, 50)
+    out["exact_p99_ms"] = _percentile(exact, 99)
+    out["exact_ratio_p50"] = out["exact_p50_ms"] / out["shortlist_p50_ms"]
+    out.update(http_latency(matcher, queries, tracking_uri))
+    out["ranker"] = matcher.health()["ranker"]["name"]
+    out["requests"] = requests
+    return out
 
 
 def run(
     sizes: list[int],
     root: Path,
-    embedder: Embedder,
-    sample: int = 2000,
-    requests: int = 200,
-    progress: bool = True,
+    static: Embedder,
+    e5: Embedder,
     ranker=None,
     tracking_uri: str | None = None,
+    requests: int = 200,
+    progress: bool = True,
 ) -> list[dict]:
-    """Benchmark every size with `ranker` (e.g. the served champion; None ranks by cosine).
+    """Benchmark every size; writes bench.json, bench.md and bench.png into `root`."""
+    from eval.bench_report import write_report
 
-    Writes bench.md, bench.json and bench.png into `root`.
-    """
     results = []
     for size in sizes:
-        start = time.perf_counter()
-        matcher = build_world(
-            root / f"world-{size}", size, max(300, size // 100), embedder, sample, progress=progress
-        )
-        matcher.ranker = ranker
-        setup = time.perf_counter() - start
-        figures = measure(matcher, requests=requests, tracking_uri=tracking_uri)
-        figures["setup_s"] = round(setup, 1)
-        figures["embedded_sample"] = min(sample, size)
+        figures = bench_size(root, size, static, e5, ranker, tracking_uri, requests, progress)
         results.append(figures)
         log.info("bench %s", json.dumps(figures))
-    _write(results, root)
+        write_report(results, root)  # after every size: a long run reports as it goes
     return results
-
-
-def _write(results: list[dict], root: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "bench.json").write_text(json.dumps(results, indent=2))
-    sizes = [r["size"] for r in results]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for key, label in (
-        ("shortlist_p50_ms", "in-process p50"),
-        ("shortlist_p99_ms", "in-process p99"),
-        ("http_p50_ms", "HTTP p50"),
-        ("http_p99_ms", "HTTP p99"),
-    ):
-        a.plot(sizes, [r[key] for r in results], marker="o", label=label)
-    a.set_xscale("log")
-    a.set_xlabel("jobseekers")
-    a.set_ylabel("ms")
-    a.set_title("shortlist latency (k=20, explained)")
-    a.legend(fontsize=8)
-    b.plot(sizes, [r["index_bytes_per_profile"] for r in results], marker="o")
-    b.set_xscale("log")
-    b.set_xlabel("jobseekers")
-    b.set_ylabel("bytes per profile")
-    b.set_title("index memory")
-    fig.tight_layout()
-    fig.savefig(root / "bench.png", dpi=110)
-    plt.close(fig)
-    lines = [
-        "# werkmatch benchmark",
-        "",
-        "Shortlist = eligibility filter, vector search among the eligible (500), features, "
-        "ranker, explanations of the top 20. HTTP adds authentication, audit and JSON.",
-        "",
-        "| jobseekers | index | bytes/profile | in-process p50 / p99 ms | HTTP p50 / p99 ms "
-        "| HTTP req/s (4 clients) | embedded sample |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['size']:,} | {r['index_type']} | {r['index_bytes_per_profile']:.0f} | "
-            f"{r['shortlist_p50_ms']:.1f} / {r['shortlist_p99_ms']:.1f} | "
-            f"{r['http_p50_ms']:.1f} / {r['http_p99_ms']:.1f} | "
-            f"{r['http_throughput_rps']:.1f} | {r['embedded_sample']:,} |"
-        )
-    lines += ["", "![latency and memory](bench.png)", ""]
-    (root / "bench.md").write_text("\n".join(lines))

@@ -122,13 +122,15 @@ def title_ranker(embedder, cache_dir: Path | None = None) -> TitleRanker:
 
 
 def normalise_throughput(index, titles: Sequence[str], warmup: int = 128) -> dict[str, float]:
-    """Titles per second of `OccupationIndex.normalise` on distinct titles, after warm-up."""
+    """Titles per second of `OccupationIndex.normalise` on distinct titles, after warm-up
+    on the first `warmup` of them; the timed ones were never seen (no cache hits)."""
     distinct = list(dict.fromkeys(titles))
     index.normalise(distinct[:warmup])
+    timed = distinct[warmup:]
     start = time.perf_counter()
-    index.normalise(distinct)
+    index.normalise(timed)
     seconds = time.perf_counter() - start
-    return {"titles": len(distinct), "seconds": seconds, "titles_per_s": len(distinct) / seconds}
+    return {"titles": len(timed), "seconds": seconds, "titles_per_s": len(timed) / seconds}
 
 
 def benchmark(

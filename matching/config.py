@@ -24,13 +24,40 @@ class Settings(BaseSettings):
     index_dir: Path | None = None
     mlflow_uri: str | None = None
     exact_index_max: int = Field(default=50_000, ge=1, description="exact search up to this size")
-    ann_nprobe: int = Field(default=32, ge=1)
+    ann_nprobe: int = Field(default=32, ge=1, description="IVF cells probed, until tuned")
+    ann_recall_target: float = Field(
+        default=0.95, gt=0, le=1, description="recall@100 against exact that nprobe is tuned for"
+    )
+    index_spec: str | None = Field(
+        default=None,
+        description="FAISS factory string above exact_index_max, e.g. IVF4096,SQfp16",
+    )
     retrieve_n: int = Field(default=500, ge=1, le=10_000, description="candidates per query")
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
+    ingest_batch: int = Field(
+        default=1000, ge=1, le=100_000, description="rows stored per transaction in bulk ingest"
+    )
+    follow_embedder_champion: bool = Field(
+        default=True,
+        description="switch to the registry's champion embedder on start and reload; "
+        "false pins the embedder that serves now",
+    )
     embed_precision: Literal["auto", "fp32", "bf16"] = Field(
         default="auto", description="bf16 matrix products where the CPU has native bf16"
     )
     torch_threads: int = Field(default=max(1, min(os.cpu_count() or 1, 4)), ge=1)
+
+    @field_validator("index_spec")
+    @classmethod
+    def _removable_index(cls, value: str | None) -> str | None:
+        from matching.vector_index import SUPPORTED_SPEC
+
+        if value is not None and not SUPPORTED_SPEC.match(value):
+            raise ValueError(
+                f"{value!r}: use IVF<n>,<Flat|SQ8|SQfp16|SQ4|PQ<m>> (indexes must support "
+                "deleting vectors; HNSW does not)"
+            )
+        return value
 
     @field_validator("home")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from models.embedder import Embedder
 
 log = logging.getLogger("werkmatch")
 
+PAGE = 8192  # pending records read per query while embedding
+SAVE_ROWS = 1000  # save an index after this many changed rows (or 5% of its size) ...
+SAVE_SECONDS = 300.0  # ... or this long after the last save
+
 
 class Indexer:
     """Embeds records of the store; keeps a vector index and candidate table per kind."""
@@ -34,11 +39,16 @@ class Indexer:
         exact_max: int = 50_000,
         nprobe: int = 32,
         chunk: int = 256,
+        spec: str | None = None,
+        recall_target: float = 0.95,
     ) -> None:
         self.store, self.embedder, self.folder = store, embedder, folder
         self.exact_max, self.nprobe, self.chunk = exact_max, nprobe, chunk
+        self.spec, self.recall_target = spec, recall_target
         self._indexes: dict[Kind, VectorIndex] = {}
         self._tables: dict[Kind, CandidateTable] = {}
+        self._unsaved: dict[Kind, int] = {}
+        self._saved_at: dict[Kind, float] = {}
         self._lock = threading.RLock()
 
     # ---------------------------------------------------------------- embedding
@@ -49,28 +59,31 @@ class Indexer:
         on_start: Callable[[int], None] | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> int:
-        """Embed every record whose text has no current vector; committed chunk by chunk.
+        """Embed every record whose text has no current vector, page by page in rowid order.
 
+        Each chunk is committed on its own, so an interrupted run resumes where it stopped.
         `on_start(total)` and `on_batch(n)` report progress (e.g. of an embedder switch).
         """
         model_id = self.embedder.model_id
-        pending = self.store.pending_texts(kind, model_id)
+        total = self.store.count_pending(kind, model_id)
         if on_start:
-            on_start(len(pending))
-        if not pending:
+            on_start(total)
+        if not total:
             return 0
-        bar = tqdm(
-            total=len(pending), desc=f"embedding {kind.value}", unit="text", disable=not progress
-        )
-        for i in range(0, len(pending), self.chunk):
-            part = pending[i : i + self.chunk]
-            vectors = self.embedder.encode([t for _, _, t in part], "passage")
-            self.store.put_embeddings(kind, model_id, [(r, h) for r, h, _ in part], vectors)
-            bar.update(len(part))
-            if on_batch:
-                on_batch(len(part))
+        bar = tqdm(total=total, desc=f"embedding {kind.value}", unit="text", disable=not progress)
+        done, after = 0, 0
+        while page := self.store.pending_texts(kind, model_id, limit=PAGE, after=after):
+            for i in range(0, len(page), self.chunk):
+                part = page[i : i + self.chunk]
+                vectors = self.embedder.encode([t for _, _, t in part], "passage")
+                self.store.put_embeddings(kind, model_id, [(r, h) for r, h, _ in part], vectors)
+                bar.update(len(part))
+                if on_batch:
+                    on_batch(len(part))
+            done += len(page)
+            after = page[-1][0]
         bar.close()
-        return len(pending)
+        return done
 
     def query_vector(self, kind: Kind, rowid: int, text_hash: str, text: str) -> np.ndarray:
         """The `query:` embedding of a record, cached in the store by text hash."""
@@ -120,12 +133,28 @@ class Indexer:
             table.remove(stale)
             table.upsert(self.store.attributes(kind, sorted(changed)))
             index.meta.revision = revision
-            index.save(self.folder)
+            self._unsaved[kind] = self._unsaved.get(kind, 0) + len(stale)
+            if self._unsaved[kind] >= max(SAVE_ROWS, len(index) // 20) or (
+                time.monotonic() - self._saved_at.get(kind, 0.0) >= SAVE_SECONDS
+            ):
+                self._save(kind)
             return len(stale)
+
+    def flush(self) -> None:
+        """Write every index with unsaved changes (on shutdown and after bulk work)."""
+        with self._lock:
+            for kind in list(self._indexes):
+                if self._unsaved.get(kind):
+                    self._save(kind)
+
+    def _save(self, kind: Kind) -> None:
+        """A saved index is a checkpoint: a stale one catches up from the store's revisions."""
+        self._indexes[kind].save(self.folder)
+        self._unsaved[kind], self._saved_at[kind] = 0, time.monotonic()
 
     def _needs_rebuild(self, index: VectorIndex, n: int) -> bool:
         """Rebuild when the right index type changed (grown past exact, or far past IVF)."""
-        wanted = choose_spec(n, self.exact_max)
+        wanted = choose_spec(n, self.exact_max, self.spec)
         if wanted == index.meta.spec:
             return False
         return index.meta.spec == "IDMap2,Flat" or n > 4 * max(index.meta.count, 1)
@@ -144,13 +173,15 @@ class Indexer:
     def _rebuild(self, kind: Kind, revision: int) -> None:
         model_id = self.embedder.model_id
         ids, vectors = self.store.load_embeddings(kind, model_id)
-        spec = choose_spec(len(ids), self.exact_max)
+        spec = choose_spec(len(ids), self.exact_max, self.spec)
         meta = IndexMeta(
             kind=kind.value, model_id=model_id, spec=spec, dim=self.embedder.dim, revision=revision
         )
         log.info("building %s index of %d %s", spec, len(ids), kind.value)
-        self._indexes[kind] = VectorIndex.build(meta, ids, vectors, nprobe=self.nprobe)
+        self._indexes[kind] = VectorIndex.build(
+            meta, ids, vectors, nprobe=self.nprobe, recall_target=self.recall_target
+        )
         table = CandidateTable()
         table.upsert(self.store.attributes(kind))
         self._tables[kind] = table
-        self._indexes[kind].save(self.folder)
+        self._save(kind)

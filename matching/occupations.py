@@ -35,6 +35,7 @@ def _no_match(best: dict[str, float]) -> bool:
 
 
 TOP = 10
+CACHE_SIZE = 200_000  # normalised titles kept per index
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class OccupationIndex:
         assert np.all(np.diff(self.owner) >= 0)
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0])
         self._hierarchy = self._hierarchy_matrix()
+        self._cache: dict[str, OccupationMatch | None] = {}
 
     def _hierarchy_matrix(self) -> sparse.csr_matrix:
         """occupation -> [occupation, ISCO unit, ISCO minor] indicator, weighted 1, .6, .3."""
@@ -121,13 +123,21 @@ class OccupationIndex:
         return self._pool(fuse(raw, self.ranker.weights)), best
 
     def normalise(self, titles: list[str], chunk: int = 128) -> list[OccupationMatch | None]:
-        """Best occupation per title, or None when nothing in ESCO resembles it."""
-        if len(titles) > chunk:  # bounded, cache-sized score matrices
-            return [
-                m
-                for i in range(0, len(titles), chunk)
-                for m in self.normalise(titles[i : i + chunk], chunk)
-            ]
+        """Best occupation per title, or None when nothing in ESCO resembles it.
+
+        Titles recur (bulk ingests repeat the same few thousand), so results are kept in a
+        bounded cache: each distinct title is scored once per process.
+        """
+        todo = [t for t in dict.fromkeys(titles) if t not in self._cache]
+        for i in range(0, len(todo), chunk):  # bounded, cache-sized score matrices
+            part = todo[i : i + chunk]
+            for title, match in zip(part, self._score(part), strict=True):
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[title] = match
+        return [self._cache[t] for t in titles]
+
+    def _score(self, titles: list[str]) -> list[OccupationMatch | None]:
         pooled, signals = self.occupation_scores(titles)
         out: list[OccupationMatch | None] = []
         tax = taxonomy()

@@ -36,7 +36,7 @@ from models.registry import BASE, ServedRanker, load_champion
 
 log = logging.getLogger("werkmatch")
 
-INGEST_BATCH = 1000
+MARKET_MAX_AGE_S = 60.0
 
 
 class NotFoundError(LookupError):
@@ -67,7 +67,7 @@ class Matcher:
             ref = EmbedderRef(_version_of(settings, embedder), Path(embedder.model_dir))
         self._serving = Serving(ref, embedder, self.store, settings)
         self._writes = threading.RLock()
-        self._market: tuple[tuple[int, int], Market] | None = None
+        self._market: tuple[float, tuple[int, int], Market] | None = None
         self.ranker: ServedRanker | None = None
         self.switcher = EmbedderSwitcher(self)
 
@@ -119,21 +119,13 @@ class Matcher:
         return old
 
     # ------------------------------------------------------------------ writes
-    def normalise_occupations(self, records: Sequence[Jobseeker | Vacancy]) -> int:
-        """Store the inferred ESCO occupation (and confidence) of records that gave none."""
-        values = inferred_occupations(records, self.occupations)
-        if values:
-            self.store.set_occupations(kind_of(records[0]), values)
-        return len(values)
-
     def upsert(self, records: Sequence[Jobseeker | Vacancy], progress: bool = False) -> list[int]:
         """Store records of one kind, embed changed texts and update the index."""
         if not records:
             return []
         kind = kind_of(records[0])
         with self._writes:
-            rowids = self.store.upsert(records)
-            self.normalise_occupations(records)
+            rowids = self.store.upsert(records, inferred_occupations(records, self.occupations))
             self.indexer.embed_pending(kind, progress=progress)
             self.indexer.sync(kind)
         return rowids
@@ -175,7 +167,7 @@ class Matcher:
             batch: list[Jobseeker | Vacancy] = []
             for record in validate_rows(kind, rows, report):
                 batch.append(record)
-                if len(batch) >= INGEST_BATCH:
+                if len(batch) >= self.settings.ingest_batch:
                     self._store_batch(batch, report)
                     batch = []
             if batch:
@@ -183,11 +175,13 @@ class Matcher:
             if embed:
                 self.indexer.embed_pending(kind, progress=progress)
                 self.indexer.sync(kind)
+                self.indexer.flush()
 
     def _store_batch(self, batch: list[Jobseeker | Vacancy], report: IngestReport) -> None:
-        self.store.upsert(batch)
-        self.normalise_occupations(batch)
+        """One transaction: the records and the occupations inferred for them."""
+        self.store.upsert(batch, inferred_occupations(batch, self.occupations))
         report.stored += len(batch)
+        log.info("ingest: committed %d %s (%d so far)", len(batch), report.kind, report.stored)
 
     def prepare(self, progress: bool = True) -> dict[str, int]:
         """Embed whatever is pending, bring both indexes up to date and load the ranker."""
@@ -196,17 +190,25 @@ class Matcher:
             for kind in Kind:
                 done[kind.value] = self.indexer.embed_pending(kind, progress=progress)
                 self.indexer.index(kind)
-            record_serving(self.settings, self._serving.ref)
+            self.indexer.flush()
+            recorded = serving_embedder(self.settings)
+            if recorded is None or recorded.model_id == self._serving.model_id:
+                record_serving(self.settings, self._serving.ref)  # only a swap changes it
         self.reload_ranker()
         return done
 
     # ------------------------------------------------------------------ ranking
     def market(self) -> Market:
-        """Labour-market tension, recomputed when the store changed."""
+        """Labour-market tension: recomputed when the store changed, at most once a minute
+        (it aggregates every record; UWV itself publishes it quarterly)."""
+        if self._market is not None and time.monotonic() - self._market[0] < MARKET_MAX_AGE_S:
+            return self._market[2]
         key = (self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES))
-        if self._market is None or self._market[0] != key:
-            self._market = (key, compute_market(self.store))
-        return self._market[1]
+        if self._market is None or self._market[1] != key:
+            self._market = (time.monotonic(), key, compute_market(self.store))
+        else:
+            self._market = (time.monotonic(), key, self._market[2])
+        return self._market[2]
 
     def reload_ranker(self) -> ServedRanker | None:
         """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""

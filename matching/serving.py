@@ -30,6 +30,8 @@ class Serving:
             settings.indexes_dir / model_slug(embedder.model_id),
             exact_max=settings.exact_index_max,
             nprobe=settings.ann_nprobe,
+            spec=settings.index_spec,
+            recall_target=settings.ann_recall_target,
         )
         self._cache_dir = settings.cache_dir
         self._occupations: OccupationIndex | None = None
@@ -58,6 +60,7 @@ class SwitchStatus:
     model_id: str | None = None
     done: int = 0
     total: int = 0
+    embedded: int = 0  # texts embedded by this switch (0 for a rollback that only catches up)
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
@@ -67,7 +70,7 @@ class SwitchStatus:
         with self._lock:
             self.state, self.stage, self.error = "running", "starting", None
             self.version, self.model_id = ref.version, ref.model_id
-            self.done = self.total = 0
+            self.done = self.total = self.embedded = 0
             self.started_at, self.finished_at = time.time(), None
 
     def at(self, stage: str, total: int = 0) -> None:
@@ -77,6 +80,7 @@ class SwitchStatus:
     def advance(self, n: int) -> None:
         with self._lock:
             self.done += n
+            self.embedded += n
 
     def end(self, error: str | None = None) -> None:
         with self._lock:

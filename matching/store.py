@@ -81,8 +81,17 @@ class Store:
                     conn.execute(insert(revisions).values(kind=kind.value, revision=0))
 
     # ------------------------------------------------------------------ records
-    def upsert(self, records: Sequence[Jobseeker | Vacancy]) -> list[int]:
-        """Insert or replace records of one kind in one transaction; returns their rowids."""
+    def upsert(
+        self,
+        records: Sequence[Jobseeker | Vacancy],
+        occupations: dict[str, tuple[str | None, float]] | None = None,
+    ) -> list[int]:
+        """Insert or replace records of one kind in one transaction; returns their rowids.
+
+        `occupations` holds the inferred (URI, confidence) of records that name no ESCO
+        occupation, written in the same transaction. Records whose stored data is identical
+        are left as they are (no new revision), so re-running an ingest writes only changes.
+        """
         if not records:
             return []
         kind = kind_of(records[0])
@@ -92,18 +101,31 @@ class Store:
         now = _now()
         if len({r.id for r in records}) != len(records):
             raise ValueError("duplicate ids in one upsert")
+        rows = [_row_of(r, now, occupations or {}) for r in records]
         with self.engine.begin() as conn:
-            rev = self._bump(conn, kind)
-            rows = [_row_of(r, now, rev) for r in records]
-            existing = self._rowids(conn, kind, [r["id"] for r in rows])
-            new = [r for r in rows if r["id"] not in existing]
-            old = [r for r in rows if r["id"] in existing]
-            if new:
-                conn.execute(insert(table), new)
-            for r in old:
-                conn.execute(update(table).where(table.c.id == r["id"]).values(**r))
+            stored = self._stored(conn, kind, [r["id"] for r in rows])
+            changed = [r for r in rows if r["id"] not in stored or stored[r["id"]][1] != r["data"]]
+            if changed:
+                rev = self._bump(conn, kind)
+                new = [{**r, "rev": rev} for r in changed if r["id"] not in stored]
+                if new:
+                    conn.execute(insert(table), new)
+                for r in changed:
+                    if r["id"] in stored:
+                        stmt = update(table).where(table.c.id == r["id"])
+                        conn.execute(stmt.values(**r, rev=rev))
             ids = self._rowids(conn, kind, [r["id"] for r in rows])
         return [ids[r["id"]] for r in rows]
+
+    def _stored(self, conn: Any, kind: Kind, ids: Sequence[str]) -> dict[str, tuple[int, Any]]:
+        """id -> (rowid, stored data) of the ids that exist."""
+        table = TABLES[kind]
+        out: dict[str, tuple[int, Any]] = {}
+        for chunk in _chunks(list(ids), 900):
+            stmt = select(table.c.id, table.c.rowid, table.c.data).where(table.c.id.in_(chunk))
+            for rid, rowid, data in conn.execute(stmt):
+                out[rid] = (rowid, json.loads(data) if isinstance(data, str) else data)
+        return out
 
     def delete(self, kind: Kind, record_id: str) -> bool:
         """Delete a record and its embeddings; True when it existed."""
@@ -213,12 +235,8 @@ class Store:
             return conn.execute(stmt).scalar_one()
 
     # --------------------------------------------------------------- embeddings
-    def pending_texts(
-        self, kind: Kind, model_id: str, prompt: str = "passage", limit: int | None = None
-    ) -> list[tuple[int, str, str]]:
-        """(rowid, text_hash, text) of records without a current embedding for this model."""
-        table = TABLES[kind]
-        e = embeddings
+    def _pending(self, kind: Kind, model_id: str, prompt: str, *columns):
+        table, e = TABLES[kind], embeddings
         join = table.outerjoin(
             e,
             (e.c.rowid == table.c.rowid)
@@ -226,10 +244,28 @@ class Store:
             & (e.c.model_id == model_id)
             & (e.c.prompt == prompt),
         )
+        stale = (e.c.text_hash.is_(None)) | (e.c.text_hash != table.c.text_hash)
+        return select(*columns).select_from(join).where(stale)
+
+    def count_pending(self, kind: Kind, model_id: str, prompt: str = "passage") -> int:
+        """How many records have no current embedding for this model."""
+        with self.engine.connect() as conn:
+            return conn.execute(self._pending(kind, model_id, prompt, func.count())).scalar_one()
+
+    def pending_texts(
+        self,
+        kind: Kind,
+        model_id: str,
+        prompt: str = "passage",
+        limit: int | None = None,
+        after: int = 0,
+    ) -> list[tuple[int, str, str]]:
+        """(rowid, text_hash, text) of records without a current embedding for this model,
+        in rowid order from `after` on: page with `limit` and the last rowid seen."""
+        table = TABLES[kind]
         stmt = (
-            select(table.c.rowid, table.c.text_hash, table.c.data)
-            .select_from(join)
-            .where((e.c.text_hash.is_(None)) | (e.c.text_hash != table.c.text_hash))
+            self._pending(kind, model_id, prompt, table.c.rowid, table.c.text_hash, table.c.data)
+            .where(table.c.rowid > after)
             .order_by(table.c.rowid)
         )
         if limit is not None:
@@ -514,7 +550,11 @@ def kind_of(record: Jobseeker | Vacancy) -> Kind:
     raise TypeError(f"not a record: {type(record).__name__}")
 
 
-def _row_of(record: Jobseeker | Vacancy, now: dt.datetime, rev: int) -> dict[str, Any]:
+def _row_of(
+    record: Jobseeker | Vacancy,
+    now: dt.datetime,
+    inferred: dict[str, tuple[str | None, float]],
+) -> dict[str, Any]:
     if isinstance(record, Jobseeker):
         uri = record.desired_esco_uri
         attrs = {
@@ -540,15 +580,15 @@ def _row_of(record: Jobseeker | Vacancy, now: dt.datetime, rev: int) -> dict[str
             if record.min_education
             else None,
         }
+    occupation, confidence = (uri, 1.0) if uri else inferred.get(record.id, (None, None))
     return {
         **attrs,
-        "rev": rev,
         "id": record.id,
         "data": json.loads(record.model_dump_json()),
         "text_hash": text_hash(record_text(record)),
         "postcode": record.postcode,
-        "occupation_uri": uri,
-        "occupation_confidence": 1.0 if uri else None,
+        "occupation_uri": occupation,
+        "occupation_confidence": confidence,
         "updated_at": now,
     }
 

@@ -42,7 +42,10 @@ class EmbedderSwitcher:
         self._thread: threading.Thread | None = None
 
     def follow_target(self, background: bool = False, progress: bool = False) -> SwitchStatus:
-        """Switch to the registry's target embedder (champion, else base) unless it serves."""
+        """Switch to the registry's target embedder (champion, else base) unless it serves
+        or the settings pin the served one."""
+        if not self.matcher.settings.follow_embedder_champion:
+            return self.status
         ref = target_embedder(self.matcher.settings)
         if ref.model_id == self.matcher.serving.model_id:
             return self.status

@@ -1,7 +1,10 @@
 """FAISS vector index behind a narrow interface: add, remove, search, count, save, load.
 
 Ids are the store's integer rowids. Exact inner-product search below a configurable size,
-an IVF index with 8-bit scalar quantisation above it (it supports removal, HNSW does not).
+an IVF index with 8-bit scalar quantisation above it: ~400 bytes per profile, removal
+supported (HNSW has none), and a filtered search that stays exact-like when the filter is
+selective. `nprobe` is tuned at build time for a recall target against exact search and
+kept in the build metadata; a filtered search probes proportionally more cells.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,15 +22,41 @@ import faiss
 import numpy as np
 
 EXACT = "IDMap2,Flat"
+# Index types that can delete vectors (the index follows the store's deletions).
+SUPPORTED_SPEC = re.compile(r"^(IDMap2,Flat|IVF\d+,(Flat|SQ8|SQfp16|SQ4|PQ\d+(x\d+)?))$")
+TUNE_QUERIES = 200
+TUNE_K = 100
+NPROBES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
-def choose_spec(n: int, exact_max: int) -> str:
-    """FAISS factory string for n vectors: exact up to `exact_max`, IVF-SQ8 above."""
+def choose_spec(n: int, exact_max: int, override: str | None = None) -> str:
+    """FAISS factory string for n vectors: exact up to `exact_max`, IVF-SQ8 above.
+
+    `override` (config `WERKMATCH_INDEX_SPEC`) replaces the choice above `exact_max`.
+    """
     if n <= exact_max:
         return EXACT
+    if override:
+        return override
     # ~4 sqrt(n) cells, but at least 39 training points per cell (FAISS's own minimum).
     nlist = int(max(1, min(65536, 4 * math.sqrt(n), n // 39)))
     return f"IVF{nlist},SQ8"
+
+
+def ann_recall(found: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the ids in `truth` (row by row) that the same row of `found` contains."""
+    hits = [
+        len(set(f[f >= 0].tolist()) & set(t[t >= 0].tolist()))
+        for f, t in zip(found, truth, strict=True)
+    ]
+    return float(np.sum(hits) / max(int((truth >= 0).sum()), 1))
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best inner products of each query among `vectors` (brute force)."""
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return flat.search(np.ascontiguousarray(queries, dtype=np.float32), k)[1]
 
 
 @dataclass
@@ -39,6 +69,8 @@ class IndexMeta:
     dim: int
     revision: int
     count: int = 0
+    nprobe: int | None = None  # tuned at build for `recall` at 100 against exact search
+    recall: float | None = None
     built_at: float = field(default_factory=time.time)
     faiss_version: str = faiss.__version__
 
@@ -50,24 +82,50 @@ class VectorIndex:
         self.meta = meta
         self._lock = threading.RLock()
         self._index = index or faiss.index_factory(meta.dim, meta.spec, faiss.METRIC_INNER_PRODUCT)
-        self.nprobe = nprobe
+        self.nprobe = meta.nprobe or nprobe
 
     @classmethod
     def build(
-        cls, meta: IndexMeta, ids: np.ndarray, vectors: np.ndarray, nprobe: int = 32
+        cls,
+        meta: IndexMeta,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        nprobe: int = 32,
+        recall_target: float = 0.95,
     ) -> VectorIndex:
-        """A new index of these vectors (trains IVF quantisers on them when needed)."""
+        """A new index of these vectors: IVF quantisers trained on (a sample of) them, and
+        the smallest `nprobe` reaching `recall_target` at 100 against exact search."""
         index = cls(meta, nprobe=nprobe)
+        rng = np.random.default_rng(0)
         if not index._index.is_trained:
             if len(vectors) == 0:
                 raise ValueError(f"cannot train {meta.spec} without vectors")
             sample = vectors
             if len(vectors) > 100_000:
-                rng = np.random.default_rng(0)
                 sample = vectors[rng.choice(len(vectors), 100_000, replace=False)]
             index._index.train(np.ascontiguousarray(sample, dtype=np.float32))
         index.add(ids, vectors)
+        if hasattr(index._index, "nlist") and len(ids) > TUNE_K:
+            index.tune(ids, vectors, recall_target, rng)
         return index
+
+    def tune(
+        self, ids: np.ndarray, vectors: np.ndarray, target: float, rng: np.random.Generator
+    ) -> None:
+        """Set the smallest `nprobe` whose recall@100 on stored vectors as queries reaches
+        `target` (perturbed, so a query is not its own nearest neighbour)."""
+        picked = rng.choice(len(vectors), min(TUNE_QUERIES, len(vectors)), replace=False)
+        queries = vectors[picked] + rng.normal(0, 0.02, (len(picked), vectors.shape[1]))
+        queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+        truth = np.asarray(ids)[exact_top(vectors, queries, TUNE_K)]
+        for nprobe in (p for p in NPROBES if p <= self._index.nlist):
+            _, found = self._index.search(
+                queries, TUNE_K, params=faiss.SearchParametersIVF(nprobe=nprobe)
+            )
+            self.meta.nprobe, self.meta.recall = nprobe, ann_recall(found, truth)
+            if self.meta.recall >= target:
+                break
+        self.nprobe = self.meta.nprobe
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under ids (ids must not be present already)."""
@@ -102,23 +160,28 @@ class VectorIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query, optionally only among the ids `among`.
 
-        Missing slots have id -1. With `among`, IVF probes more cells the smaller the
-        eligible share, so that a sparse selection still finds its nearest members.
+        Missing slots have id -1. The filter is a bitmap over ids (one bit test per vector
+        scanned). IVF probes `nprobe / share` cells for an eligible share `share`: about as
+        many eligible vectors as an unfiltered search sees, and every cell (an exhaustive
+        scan of the eligible) when the filter is selective.
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         with self._lock:
             n = self._index.ntotal
             k = max(1, min(k, max(1, n)))
+            ivf = hasattr(self._index, "nlist")
             if among is None:
-                params = None
-                if hasattr(self._index, "nprobe"):
-                    params = faiss.SearchParametersIVF(nprobe=self.nprobe)
+                params = faiss.SearchParametersIVF(nprobe=self.nprobe) if ivf else None
                 return self._index.search(queries, k, params=params)
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(among, dtype=np.int64))
-            if hasattr(self._index, "nlist"):
-                share = max(len(among) / max(n, 1), 1e-6)
-                nprobe = int(min(self._index.nlist, self.nprobe / min(1.0, share * 4)))
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=max(self.nprobe, nprobe))
+            if len(among) == 0:
+                shape = (len(queries), k)
+                return np.full(shape, -np.inf, np.float32), np.full(shape, -1, np.int64)
+            bits = id_bitmap(among)  # must outlive the search
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+            if ivf:
+                share = len(among) / max(n, 1)
+                nprobe = int(min(self._index.nlist, math.ceil(self.nprobe / max(share, 1e-9))))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
             else:
                 params = faiss.SearchParameters(sel=selector)
             return self._index.search(queries, k, params=params)
@@ -127,9 +190,17 @@ class VectorIndex:
         return int(self._index.ntotal)
 
     def nbytes(self) -> int:
-        """Size of the serialised index in bytes."""
+        """Size of the serialised index in bytes (what it takes in memory, give or take)."""
         with self._lock:
             return int(faiss.serialize_index(self._index).nbytes)
+
+    def estimated_bytes(self) -> int:
+        """Memory of the index, estimated without serialising it (cheap, for /health)."""
+        index = faiss.downcast_index(self._index)
+        n, d = index.ntotal, self.meta.dim
+        if hasattr(index, "nlist"):
+            return int(n * (index.code_size + 8) + index.nlist * d * 4)
+        return int(n * (d * 4 + 8 + 40))  # flat codes, id map and its reverse map
 
     def save(self, folder: Path) -> None:
         """Write `<kind>.faiss` and `<kind>.json` atomically into folder."""
@@ -155,3 +226,11 @@ class VectorIndex:
         if index.ntotal != meta.count:
             return None
         return cls(meta, index, nprobe=nprobe)
+
+
+def id_bitmap(ids: np.ndarray) -> np.ndarray:
+    """A little-endian bitmap with the bits of `ids` set (FAISS IDSelectorBitmap layout)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    mask = np.zeros(int(ids.max()) + 1, dtype=bool)
+    mask[ids] = True
+    return np.packbits(mask, bitorder="little")

@@ -17,6 +17,7 @@ import numpy as np
 log = logging.getLogger("werkmatch")
 
 Prompt = Literal["query", "passage"]
+STATIC_BATCH = 1024
 Precision = Literal["auto", "fp32", "bf16"]
 
 
@@ -125,10 +126,13 @@ class Embedder:
             torch.set_num_threads(threads)
         self.model_dir = Path(model_dir)
         self.model_id = model_id_of(self.model_dir)
-        self.batch_size = batch_size
-        self.precision = resolve_precision(precision)
         self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
         self.dim: int = self._model.get_embedding_dimension()
+        # A static model (token vectors averaged) has no matrix products to speed up, and
+        # gains from large batches.
+        self.static = type(self._model[0]).__name__ == "StaticEmbedding"
+        self.batch_size = max(batch_size, STATIC_BATCH) if self.static else batch_size
+        self.precision = "fp32" if self.static else resolve_precision(precision)
 
     def encode(self, texts: list[str], prompt: Prompt, progress: bool = False) -> np.ndarray:
         """Embed texts as `query` or `passage`; returns an (n, dim) float32 array."""
@@ -139,7 +143,7 @@ class Embedder:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             vectors = self._model.encode(
                 texts,
-                prompt_name=prompt,
+                prompt_name=prompt if prompt in self._model.prompts else None,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,

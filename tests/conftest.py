@@ -69,3 +69,26 @@ def world_home(
 def world(world_home: Path, model_dir: Path, embedder: Embedder) -> Matcher:
     """A read-only matcher on the small demo world (do not write through it)."""
     return Matcher(Settings(home=world_home, model_dir=model_dir), embedder=embedder)
+
+
+# A fine-tuning run of seconds: 4 steps of 8 pairs per dataset (outcome pairs included).
+TINY_FINE_TUNE = dict(max_steps=4, batch_size=8, max_pairs=48, save_steps=2, held_out_queries=100)
+
+
+@pytest.fixture(scope="session")
+def tuned_home(world_home: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path):
+    """A copy of the small world whose registry holds a tiny fine-tuned embedder (v1).
+
+    Returns (home, summary of the run). Tests that switch embedders copy it first.
+    """
+    import shutil
+
+    from training.train_embedder import FineTuneConfig, train_embedder
+
+    home = tmp_path_factory.mktemp("tuned") / "home"
+    shutil.copytree(world_home, home)
+    settings = Settings(home=home, model_dir=model_dir)
+    summary = train_embedder(
+        settings, FineTuneConfig(**TINY_FINE_TUNE), progress=False, fused=False
+    )
+    return home, summary

@@ -99,6 +99,32 @@ def occupation_centroids(label_vectors: np.ndarray, owner: np.ndarray, n: int) -
     return sums.astype(np.float32)
 
 
+def label_texts(occ: pl.DataFrame) -> pl.DataFrame:
+    """(i, isco, text): every label of every occupation as the title matcher sees it."""
+    return (
+        occ.select("i", "isco", pl.concat_list("label", "alt_labels").alias("text"))
+        .explode("text")
+        .drop_nulls("text")
+        .with_columns(_title("text").alias("text"))
+        .unique(maintain_order=True)
+    )
+
+
+def pick_negatives(
+    near: np.ndarray, title: list[str], isco: np.ndarray, unit_texts: dict, forbidden: set, rng
+) -> np.ndarray:
+    """A neighbour per occupation (-1: none) whose title is no label of any occupation in
+    the anchor's ISCO unit group (ESCO shares label texts) and no held-out label."""
+    out = np.full(len(near), -1, dtype=np.int64)
+    for i, row in enumerate(near):
+        ok = [j for j in row if title[j] not in unit_texts[isco[i]] and title[j] not in forbidden][
+            :NEIGHBOURS
+        ]
+        if ok:
+            out[i] = ok[rng.integers(len(ok))]
+    return out
+
+
 def build_pairs(
     label_vectors: np.ndarray,
     owner: np.ndarray,
@@ -111,32 +137,48 @@ def build_pairs(
 
     `label_vectors`/`owner` are the base model's vectors of `esco_labels()` and the index of
     each label's occupation: they find the neighbouring occupations for hard negatives.
+    Pairs holding any label text of a held-out occupation are left out, whichever occupation
+    they come from.
     """
     rng = np.random.default_rng(seed)
     occ = occupation_frame().with_row_index("i")
     held = held_out_occupations(occ["uri"].to_list(), held_out_share, seed)
     occ = occ.with_columns(held_out=pl.col("uri").is_in(list(held)))
+    texts = label_texts(occ)
+    forbidden = set(texts.filter(pl.col("i").is_in(occ.filter("held_out")["i"]))["text"])
+    unit_texts = {
+        g["isco"][0]: set(g["text"]) for g in texts.partition_by("isco", maintain_order=True)
+    }
+    isco = occ["isco"].to_numpy()
     centroids = occupation_centroids(label_vectors, owner, occ.height)
-    near = neighbours(centroids, occ["isco"].to_numpy(), ~occ["held_out"].to_numpy())
-    pick = near[np.arange(occ.height), rng.integers(0, near.shape[1], occ.height)]
-    occ = occ.with_columns(neighbour=pl.Series(pick, dtype=pl.UInt32))
+    near = neighbours(centroids, isco, ~occ["held_out"].to_numpy(), k=4 * NEIGHBOURS)
+    titles = occ.select(_title("label"))["label"].to_list()
+    pick = pick_negatives(near, titles, isco, unit_texts, forbidden, rng)
+    occ = occ.with_columns(neighbour=pl.Series(pick, dtype=pl.Int64))
     other = occ.select(
-        pl.col("i").alias("neighbour"),
+        pl.col("i").cast(pl.Int64).alias("neighbour"),
         pl.col("label").alias("neighbour_label"),
         pl.col("description").alias("neighbour_description"),
     )
-    train = occ.filter(~pl.col("held_out")).join(other, on="neighbour", how="left")
+    train = occ.filter(~pl.col("held_out")).join(other, on="neighbour", how="inner")
     pairs = {
-        "same_occupation": _same_occupation(train),
+        "same_occupation": _same_occupation(train, texts),
         "definition": _definitions(train),
         "same_isco_unit": _same_unit(train, seed),
     }
     if outcomes is not None and outcomes.height:
         pairs["outcomes"] = _outcome_pairs(outcomes, occ.filter(pl.col("held_out")))
+    pairs = {k: _without(v, forbidden) for k, v in pairs.items()}
     if max_pairs is not None:
         pairs = {k: v.sample(min(v.height, max_pairs), seed=seed) for k, v in pairs.items()}
     shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=seed) for k, v in pairs.items()}
     return EmbedderData({k: v for k, v in shuffled.items() if v.height}, held, seed)
+
+
+def _without(frame: pl.DataFrame, texts: set[str]) -> pl.DataFrame:
+    """Rows none of whose cells is one of `texts`."""
+    banned = list(texts)
+    return frame.filter(~pl.any_horizontal(pl.col(c).is_in(banned) for c in frame.columns))
 
 
 def _title(column: str) -> pl.Expr:
@@ -144,8 +186,10 @@ def _title(column: str) -> pl.Expr:
     return pl.col(column).map_elements(lambda t: clean_title(t) or t.lower(), return_dtype=pl.Utf8)
 
 
-def _same_occupation(train: pl.DataFrame) -> pl.DataFrame:
-    alts = (
+def _same_occupation(train: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """Alternative label -> preferred label, for labels that name one occupation only."""
+    shared = texts.group_by("text").agg(pl.col("i").n_unique().alias("n")).filter(pl.col("n") > 1)
+    return (
         train.select("alt_labels", "label", "neighbour_label")
         .explode("alt_labels")
         .drop_nulls("alt_labels")
@@ -154,12 +198,8 @@ def _same_occupation(train: pl.DataFrame) -> pl.DataFrame:
             _title("label").alias("positive"),
             _title("neighbour_label").alias("negative"),
         )
-    )
-    # An alternative label shared by two occupations says nothing about either one.
-    shared = alts.group_by("anchor").len().filter(pl.col("len") > 1).select("anchor")
-    return (
-        alts.filter(pl.col("anchor") != pl.col("positive"))
-        .join(shared, on="anchor", how="anti")
+        .filter(pl.col("anchor") != pl.col("positive"))
+        .join(shared.select(pl.col("text").alias("anchor")), on="anchor", how="anti")
         .unique(["anchor", "positive"], keep="first", maintain_order=True)
     )
 
@@ -194,27 +234,21 @@ def _same_unit(train: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 
 def _outcome_pairs(outcomes: pl.DataFrame, held_out: pl.DataFrame) -> pl.DataFrame:
-    """(vacancy title, desired occupation) of placements, none touching a held-out label.
+    """(vacancy title, desired occupation) of placements not resolved to a held-out occupation.
 
-    `outcomes` has `title`, `desired_occupation`, `vacancy_uri`, `jobseeker_uri`.
+    `outcomes` has `title`, `desired_occupation`, `vacancy_uri`, `jobseeker_uri`; titles that
+    are held-out labels are removed with every other dataset's.
     """
-    held_labels = set(
-        held_out.select(pl.concat_list("label", "alt_labels").alias("l"))
-        .explode("l")
-        .drop_nulls()
-        .select(_title("l"))["l"]
-        .to_list()
-    )
     held_uris = held_out["uri"].to_list()
-    frame = outcomes.filter(
-        ~pl.col("vacancy_uri").is_in(held_uris).fill_null(False)
-        & ~pl.col("jobseeker_uri").is_in(held_uris).fill_null(False)
-    ).select(_title("title").alias("anchor"), _title("desired_occupation").alias("positive"))
-    return frame.filter(
-        ~pl.col("anchor").is_in(list(held_labels))
-        & ~pl.col("positive").is_in(list(held_labels))
-        & (pl.col("anchor") != pl.col("positive"))
-    ).unique(maintain_order=True)
+    return (
+        outcomes.filter(
+            ~pl.col("vacancy_uri").is_in(held_uris).fill_null(False)
+            & ~pl.col("jobseeker_uri").is_in(held_uris).fill_null(False)
+        )
+        .select(_title("title").alias("anchor"), _title("desired_occupation").alias("positive"))
+        .filter(pl.col("anchor") != pl.col("positive"))
+        .unique(maintain_order=True)
+    )
 
 
 @dataclass

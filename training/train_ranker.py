@@ -12,6 +12,7 @@ import json
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -110,16 +111,23 @@ def comparison_plot(
     return path
 
 
-def train(
-    matcher: Matcher,
-    progress: bool = True,
-    negatives_per_vacancy: int = 10,
-    promote_if_better: bool = True,
-    max_iter: int = 300,
-) -> dict:
-    """Train, compare, log, register and (maybe) promote a ranker; returns a summary."""
-    settings = matcher.settings
-    start = time.perf_counter()
+@dataclass
+class FittedRanker:
+    """The best additive ranker refitted on train + valid, and what it was chosen on."""
+
+    model: Ranker
+    valid_ndcg: dict[str, float]
+    data: pl.DataFrame  # all labelled pairs, with their split
+
+    @property
+    def fitted_on(self) -> pl.DataFrame:
+        return self.data.filter(pl.col("split").is_in(["train", "valid"]))
+
+
+def fit_ranker(
+    matcher: Matcher, negatives_per_vacancy: int = 10, max_iter: int = 300, progress: bool = True
+) -> FittedRanker:
+    """Compare the ranker kinds on validation vacancies; refit the best additive one."""
     data = build_training_set(matcher, negatives_per_vacancy, progress=progress)
     train_f, valid_f = (
         data.filter(pl.col("split") == "train"),
@@ -130,18 +138,32 @@ def train(
             "not enough outcomes to train a ranker (need train and valid vacancies "
             "with invited/placed and rejected candidates)"
         )
-    valid_ndcg, models = {}, {}
+    valid_ndcg = {}
     for kind in KINDS:
         model = Ranker(kind=kind, feature_names=list(FEATURE_NAMES), max_iter=max_iter)
         model.fit(*_xy(train_f)[:2], sample_weight=_xy(train_f)[2])
-        models[kind] = model
         valid_ndcg[kind] = grouped_ndcg(valid_f, model.decision_function(_xy(valid_f)[0]))
         log.info("%s: validation NDCG@10 %.4f", kind, valid_ndcg[kind])
     best = max(ADDITIVE_KINDS, key=lambda k: valid_ndcg[k])
-    both = pl.concat([train_f, valid_f])
     final = Ranker(kind=best, feature_names=list(FEATURE_NAMES), max_iter=max_iter)
-    X, y, w = _xy(both)
+    X, y, w = _xy(pl.concat([train_f, valid_f]))
     final.fit(X, y, sample_weight=w)
+    return FittedRanker(final, valid_ndcg, data)
+
+
+def train(
+    matcher: Matcher,
+    progress: bool = True,
+    negatives_per_vacancy: int = 10,
+    promote_if_better: bool = True,
+    max_iter: int = 300,
+) -> dict:
+    """Train, compare, log, register and (maybe) promote a ranker; returns a summary."""
+    settings = matcher.settings
+    start = time.perf_counter()
+    fitted = fit_ranker(matcher, negatives_per_vacancy, max_iter, progress)
+    final, valid_ndcg, data = fitted.model, fitted.valid_ndcg, fitted.data
+    best = final.kind
     candidate = ServedRanker(final, "candidate", {}, "")
     held = evaluate(matcher, candidate, progress=progress)
     champion = load_champion(settings.tracking_uri, settings.home)
@@ -161,8 +183,12 @@ def train(
                 "negatives_per_vacancy": negatives_per_vacancy,
                 "features": ",".join(FEATURE_NAMES),
                 "pairs": data.height,
-                "train_vacancies": train_f["vacancy_id"].n_unique(),
-                "valid_vacancies": valid_f["vacancy_id"].n_unique(),
+                **{
+                    f"{split}_vacancies": data.filter(pl.col("split") == split)[
+                        "vacancy_id"
+                    ].n_unique()
+                    for split in ("train", "valid")
+                },
                 "embedding_model": matcher.embedder.model_id,
             }
         )
@@ -173,7 +199,7 @@ def train(
         mlflow.log_metrics({f"exposure_{k}": v for k, v in held.exposure.items() if np.isfinite(v)})
         mlflow.log_metric("ndcg_at_10", new_ndcg)
         folder = Path(tmp)
-        mlflow.log_artifact(str(shape_plot(final, both, folder / "shapes.png")))
+        mlflow.log_artifact(str(shape_plot(final, fitted.fitted_on, folder / "shapes.png")))
         mlflow.log_artifact(
             str(comparison_plot(valid_ndcg, held.metrics, folder / "comparison.png"))
         )

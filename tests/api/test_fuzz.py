@@ -20,6 +20,7 @@ ROLE_OF = {
     "/v1/jobseekers/bulk": "werkcoach",
     "/v1/labour-market": "datascientist",
     "/v1/model": "datascientist",
+    "/v1/embedder": "datascientist",
 }
 EXAMPLES = int(os.environ.get("WERKMATCH_FUZZ_EXAMPLES", "150"))
 

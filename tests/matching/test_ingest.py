@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from matching import service as service_module
 from matching.ingest import IngestFileError
 from matching.service import Matcher
 from matching.store import Kind
@@ -69,16 +68,16 @@ def test_failure_half_way_keeps_whole_batches_only(matcher: Matcher, tmp_path: P
     """A crash inside the second batch: the first batch is stored whole, none of the second."""
     from matching import store as store_module
 
-    monkeypatch.setattr(service_module, "INGEST_BATCH", 2)
+    monkeypatch.setattr(matcher.settings, "ingest_batch", 2)
     good = next(r for r in rows() if r["id"] == "V1")
     data = [{**good, "id": f"W{i}"} for i in range(6)]
     real, seen = store_module._row_of, {"n": 0}
 
-    def crash_on_fourth(record, now, rev):
+    def crash_on_fourth(record, now, inferred):
         seen["n"] += 1
         if seen["n"] == 4:
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
-        return real(record, now, rev)
+        return real(record, now, inferred)
 
     monkeypatch.setattr(store_module, "_row_of", crash_on_fourth)
     with pytest.raises(OperationalError):
@@ -90,19 +89,16 @@ def test_failure_half_way_keeps_whole_batches_only(matcher: Matcher, tmp_path: P
 
 
 def test_store_transaction_is_atomic(matcher: Matcher, monkeypatch):
-    from matching import store as store_module
+    from matching.store import Store
     from tests.factories import vacancy
 
-    real = store_module._row_of
-    seen = {"n": 0}
+    real = Store._bump
 
-    def failing_row_of(record, now, rev):
-        seen["n"] += 1
-        if seen["n"] == 3:
-            raise RuntimeError("crash while writing")
-        return real(record, now, rev)
+    def bump_then_crash(conn, kind):
+        real(conn, kind)  # the revision is bumped inside the transaction, then it fails
+        raise RuntimeError("crash while writing")
 
-    monkeypatch.setattr(store_module, "_row_of", failing_row_of)
+    monkeypatch.setattr(Store, "_bump", staticmethod(bump_then_crash))
     with pytest.raises(RuntimeError):
         matcher.store.upsert([vacancy(id=f"V{i}") for i in range(5)])
     assert matcher.store.count(Kind.VACANCIES) == 0

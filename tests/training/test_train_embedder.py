@@ -1,0 +1,99 @@
+"""Fine-tuning end to end (seconds): pairs -> checkpoints -> MLflow run and registry -> rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from transformers import TrainerCallback
+
+from eval.titles import TitleMetrics
+from matching.config import Settings
+from models.embedder import MODEL_ID_FILE, model_id_of
+from models.registry import (
+    EMBEDDER_NAME,
+    champion_version,
+    configure,
+    embedder_version,
+)
+from tests.conftest import TINY_FINE_TUNE
+from training.train_embedder import FineTuneConfig, beats, train_embedder
+
+
+def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Path, embedder):
+    home, summary = tuned_home
+    settings = Settings(home=home, model_dir=model_dir)
+    assert summary["steps"] == 4 and summary["resumed_from_step"] == 0
+    assert set(summary["pairs"]) == {"same_occupation", "definition", "same_isco_unit", "outcomes"}
+    version = embedder_version(settings.tracking_uri, home, summary["version"])
+    assert model_id_of(version.path) == summary["model_id"] != embedder.model_id
+    stamp = json.loads((version.path / MODEL_ID_FILE).read_text())
+    assert stamp["base"] == embedder.model_id and stamp["config"]["max_steps"] == 4
+    configure(settings.tracking_uri, home)
+    run = mlflow.MlflowClient().get_run(summary["run_id"])
+    assert run.data.params["base_model"] == embedder.model_id
+    for who in ("current", "candidate"):
+        for subset in ("dev", "held_out"):
+            assert 0 < run.data.metrics[f"{who}_{subset}_ndcg_at_10"] <= 1
+    assert "train_loss" in run.data.metrics
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(summary["run_id"])}
+    assert {"embedder", "comparison.png", "comparison.md"} <= artifacts
+    m = summary["metrics"]
+    rule = all(
+        m["candidate"][s]["ndcg@10"] > m["current"][s]["ndcg@10"] for s in ("dev", "held_out")
+    )
+    assert summary["beats_current"] == rule and summary["promoted"] == rule
+    champion = champion_version(settings.tracking_uri, home, EMBEDDER_NAME)
+    assert champion == (summary["version"] if rule else None)
+
+
+def test_a_finished_run_is_not_repeated(tuned_home, model_dir: Path):
+    home, summary = tuned_home
+    run_dir = next((home / "embedder-runs").iterdir())
+    assert not (run_dir / "checkpoints").exists()  # the model is in MLflow now
+    again = train_embedder(
+        Settings(home=home, model_dir=model_dir),
+        FineTuneConfig(**TINY_FINE_TUNE),
+        progress=False,
+        fused=False,
+    )
+    assert again == summary
+
+
+def test_promotion_needs_both_benchmarks():
+    def m(ndcg: float) -> TitleMetrics:
+        return TitleMetrics(mrr=0.5, ndcg10=ndcg, recall10=0.5, queries=10)
+
+    current = {"dev": m(0.50), "held_out": m(0.60)}
+    assert beats({"dev": m(0.51), "held_out": m(0.61)}, current)
+    assert not beats({"dev": m(0.51), "held_out": m(0.60)}, current)
+    assert not beats({"dev": m(0.49), "held_out": m(0.70)}, current)
+
+
+class Interrupted(Exception):
+    pass
+
+
+class CrashAfter(TrainerCallback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise Interrupted(f"killed after step {self.step}")
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path, model_dir: Path):
+    settings = Settings(home=tmp_path / "home", model_dir=model_dir)
+    config = FineTuneConfig(**{**TINY_FINE_TUNE, "max_pairs": 24, "outcomes": False, "seed": 5})
+    kwargs = dict(progress=False, fused=False, promote_if_better=False)
+    with pytest.raises(Interrupted):
+        train_embedder(settings, config, callbacks=[CrashAfter(3)], **kwargs)
+    (run_dir,) = (settings.home / "embedder-runs").iterdir()
+    assert (run_dir / "checkpoints" / "checkpoint-2").exists()
+    first_run = (run_dir / "mlflow_run_id").read_text()
+    summary = train_embedder(settings, config, **kwargs)
+    assert summary["resumed_from_step"] == 2 and summary["steps"] == 4
+    assert summary["run_id"] == first_run and not summary["promoted"]
