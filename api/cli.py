@@ -233,10 +233,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     s = get_settings()
     root = s.reports_dir / "bench"
     base = base_embedder(s)
-    static_dir = root / "static-model"
+    # e5's own dimensionality by default, so that the index figures are an e5 index's
+    static_dir = root / f"static-model-{args.dims}"
     if not (static_dir / "modules.json").exists():
         log.info("distilling the static model from %s (once)", base.model_id)
-        distill_static(base.path, static_dir)
+        distill_static(base.path, static_dir, pca_dims=args.dims if args.dims < 384 else None)
     static = load_embedder(s, ref=EmbedderRef("static", static_dir))
     e5 = load_embedder(s, ref=base)
     results = run(
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="ingest, embedding, index, recall and latency by size")
     s.add_argument("--sizes", default="10000,100000,1000000")
     s.add_argument("--requests", type=int, default=200, help="random vacancies per size")
+    s.add_argument("--dims", type=int, default=384, help="of the static model (384: no PCA)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser("rank-titles", help="rank a corpus of titles, TREC run on stdout")

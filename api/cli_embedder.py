@@ -67,7 +67,8 @@ def cmd_embedder(args: argparse.Namespace) -> int:
     if args.action == "report":
         from eval.embedder_report import write_embedder_report
 
-        path = write_embedder_report(s, args.write)
+        versions = args.versions.split(",") if args.versions else None
+        path = write_embedder_report(s, args.write, versions)
         print(path.read_text())
         return 0
     if args.action in ("promote", "rollback"):
@@ -143,4 +144,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("version", nargs="?", help="registered version, or 'base' (promote)")
     s.add_argument("--no-switch", action="store_true")
     s.add_argument("--write", help="report: also write the Markdown to this file")
+    s.add_argument("--versions", help="report: e.g. base,1,2 (default: base and the champion)")
     s.set_defaults(func=cmd_embedder)

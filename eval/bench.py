@@ -146,6 +146,18 @@ def measure_recall(matcher: Matcher, vacancy_ids: list[str]) -> dict[str, float]
     }
 
 
+def _compare_indexes(matcher: Matcher, vacancy_ids: list[str]) -> list[dict[str, object]]:
+    from eval.index_choice import compare
+
+    _, vectors = matcher.store.load_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id)
+    queries = []
+    for vid in vacancy_ids:
+        text = record_text(matcher.get(Kind.VACANCIES, vid))
+        rowid = matcher.store.rowid(Kind.VACANCIES, vid)
+        queries.append(matcher.indexer.query_vector(Kind.VACANCIES, rowid, text_hash(text), text))
+    return compare(vectors, np.stack(queries))
+
+
 def shortlist_latency(matcher: Matcher, vacancy_ids: list[str], k: int = 20) -> list[float]:
     """In-process shortlist latencies in ms (after 20 warm-up queries)."""
     for vid in vacancy_ids[:20]:
@@ -270,8 +282,9 @@ def bench_size(
     tracking_uri: str | None = None,
     requests: int = 200,
     progress: bool = True,
+    compare_indexes: bool = False,
 ) -> dict[str, object]:
-    """Every figure of one size."""
+    """Every figure of one size (and, if asked, the index candidates compared on it)."""
     home = root / f"world-{size}"
     matcher, figures = build_world(home, size, static, e5, progress=progress)
     matcher.ranker = ranker
@@ -289,6 +302,8 @@ def bench_size(
         **figures,
     }
     out.update(measure_recall(matcher, queries[:RECALL_QUERIES]))
+    if compare_indexes:
+        out["index_choice"] = _compare_indexes(matcher, queries[:RECALL_QUERIES])
     inproc = shortlist_latency(matcher, queries)
     out["shortlist_p50_ms"] = _percentile(inproc, 50)
     out["shortlist_p99_ms"] = _percentile(inproc, 99)
@@ -317,7 +332,17 @@ def run(
 
     results = []
     for size in sizes:
-        figures = bench_size(root, size, static, e5, ranker, tracking_uri, requests, progress)
+        figures = bench_size(
+            root,
+            size,
+            static,
+            e5,
+            ranker,
+            tracking_uri,
+            requests,
+            progress,
+            compare_indexes=size == max(sizes),
+        )
         results.append(figures)
         log.info("bench %s", json.dumps(figures))
         write_report(results, root)  # after every size: a long run reports as it goes

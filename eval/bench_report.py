@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eval.index_choice import markdown as choice_table
+
 
 def write_report(results: list[dict], root: Path) -> Path:
     """Write bench.json, bench.png and bench.md into `root`; returns the Markdown path."""
@@ -89,6 +91,9 @@ def markdown(results: list[dict]) -> str:
     for name, cell in rows:
         lines.append(f"| {name} | " + " | ".join(cell(r) for r in results) + " |")
     lines += ["", "![latency, memory and recall by size](bench.png)", ""]
+    for r in results:
+        if r.get("index_choice"):
+            lines += ["## Index choice", "", choice_table(r["index_choice"], r["size"], r["dim"])]
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""`werkmatch embedder report`: the base e5 against the fine-tuned embedder, in one table.
+"""`werkmatch embedder report`: embedders side by side (base e5, fine-tuned, static), one table.
 
 For each embedder: the embedding signal and the fused title matcher on the development
 benchmark, the embedding signal on the held-out occupations of the fine-tuning run, and the
@@ -19,6 +19,7 @@ from eval.titles import TitleMetrics, read_benchmark
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder
 from models.registry import (
+    BASE,
     EMBEDDER_EXPERIMENT,
     EMBEDDER_NAME,
     ServedRanker,
@@ -52,7 +53,7 @@ def candidate_version(settings: Settings) -> str:
 
 
 def _held_out(settings: Settings, run_id: str):
-    """The held-out occupations of the run that made the candidate (its seed and share)."""
+    """The held-out occupations of the fine-tuning run `run_id` (its seed and share)."""
     from training.embedder_data import (
         EmbedderData,
         held_out_occupations,
@@ -60,11 +61,15 @@ def _held_out(settings: Settings, run_id: str):
         occupation_frame,
     )
 
-    mlflow = configure(settings.tracking_uri, settings.home, EMBEDDER_EXPERIMENT)
-    params = mlflow.MlflowClient().get_run(run_id).data.params
+    params = _run_params(settings, run_id)
     seed, share = int(params["seed"]), float(params["held_out_share"])
     held = held_out_occupations(occupation_frame()["uri"].to_list(), share, seed)
     return held_out_set(EmbedderData({}, held, seed), int(params["held_out_queries"]))
+
+
+def _run_params(settings: Settings, run_id: str) -> dict[str, str]:
+    mlflow = configure(settings.tracking_uri, settings.home, EMBEDDER_EXPERIMENT)
+    return mlflow.MlflowClient().get_run(run_id).data.params
 
 
 def _figures(settings: Settings, ref: EmbedderRef, label: str, held, ranker) -> EmbedderFigures:
@@ -88,22 +93,33 @@ def _figures(settings: Settings, ref: EmbedderRef, label: str, held, ranker) -> 
     return EmbedderFigures(label, ref.model_id, titles, ranking)
 
 
-def write_embedder_report(settings: Settings, write: str | None = None) -> Path:
-    """Compute every figure for the base and the fine-tuned embedder; write Markdown + JSON."""
-    version = candidate_version(settings)
-    candidate = embedder_version(settings.tracking_uri, settings.home, version)
-    held = _held_out(settings, candidate.run_id)
+def _versions(settings: Settings, versions: list[str]) -> list[tuple[str, EmbedderRef, str]]:
+    """(label, reference, kind) per version; kind is base, fine-tuned or static."""
+    out = []
+    for v in versions:
+        if v == BASE:
+            out.append(("base e5", base_embedder(settings), BASE))
+            continue
+        registered = embedder_version(settings.tracking_uri, settings.home, v)
+        tuned = "held_out_share" in _run_params(settings, registered.run_id)
+        kind = "fine-tuned" if tuned else "static"
+        ref = EmbedderRef(registered.version, registered.path)
+        out.append((f"v{v} {kind}", ref, f"{kind}:{registered.run_id}"))
+    return out
+
+
+def write_embedder_report(
+    settings: Settings, write: str | None = None, versions: list[str] | None = None
+) -> Path:
+    """Compute every figure for each embedder version (default: base and the champion or
+    newest registered one); write Markdown and JSON into the report folder."""
+    chosen = _versions(settings, versions or [BASE, candidate_version(settings)])
+    tuned_runs = [k.split(":", 1)[1] for _, _, k in chosen if k.startswith("fine-tuned:")]
+    if not tuned_runs:
+        raise LookupError("the report needs a fine-tuned version (for its held-out occupations)")
+    held = _held_out(settings, tuned_runs[-1])
     ranker = load_champion(settings.tracking_uri, settings.home)
-    rows = [
-        _figures(settings, base_embedder(settings), "base e5", held, ranker),
-        _figures(
-            settings,
-            EmbedderRef(candidate.version, candidate.path),
-            f"fine-tuned v{version}",
-            held,
-            ranker,
-        ),
-    ]
+    rows = [_figures(settings, ref, label, held, ranker) for label, ref, _ in chosen]
     folder = settings.reports_dir / "embedder"
     folder.mkdir(parents=True, exist_ok=True)
     text = markdown(rows, ranker)
@@ -130,7 +146,7 @@ def write_embedder_report(settings: Settings, write: str | None = None) -> Path:
 def markdown(rows: list[EmbedderFigures], ranker: ServedRanker | None) -> str:
     """The report's tables."""
     lines = [
-        "# Domain-adapted embedder: base e5 against fine-tuned",
+        "# Embedders side by side: base e5, fine-tuned, static",
         "",
         "## Job titles (MRR / NDCG@10 / Recall@10)",
         "",

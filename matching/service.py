@@ -379,7 +379,8 @@ class Matcher:
                 "vectors": len(index),
                 "type": index.meta.spec,
                 "revision": index.meta.revision,
-                "bytes": index.nbytes(),
+                "bytes": index.estimated_bytes(),
+                "nprobe": index.meta.nprobe,
             }
         return {
             "status": "ok",

@@ -230,3 +230,18 @@ def test_erase_removes_everywhere_and_is_audited(live, records):
     assert store.get(Kind.JOBSEEKERS, js_id) is None
     assert all(r["jobseeker_id"] != js_id for r in store.outcome_rows())
     assert store.rowid(Kind.JOBSEEKERS, js_id) is None
+
+
+def test_embedder_status_and_reload_when_the_champion_already_serves(live):
+    with live.client("datascientist") as ds:
+        info = ds.get("/v1/embedder").json()
+    model_id = live.matcher.embedder.model_id
+    assert info["serving"] == {"version": "base", "model_id": model_id}
+    assert info["target"] == info["serving"]  # nothing promoted in this data directory
+    assert info["switch"]["state"] == "idle" and info["precision"] in ("fp32", "bf16")
+    with live.client("admin") as admin:
+        r = admin.post("/v1/embedder/reload")
+    assert r.status_code == 200 and r.json()["switch"]["state"] == "idle"
+    with live.client() as anyone:
+        health = anyone.get("/health").json()
+    assert health["model"]["version"] == "base" and health["model"]["switch"]["state"] == "idle"

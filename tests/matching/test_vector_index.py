@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
-from matching.vector_index import EXACT, IndexMeta, VectorIndex, choose_spec
+from matching.vector_index import (
+    EXACT,
+    NPROBES,
+    IndexMeta,
+    VectorIndex,
+    ann_recall,
+    choose_spec,
+    exact_top,
+    id_bitmap,
+)
 
 DIM = 32
 
@@ -88,3 +98,74 @@ def test_add_checks_shapes(built):
 )
 def test_index_choice_by_size(n, exact_max, expected):
     assert choose_spec(n, exact_max) == expected
+
+
+def clustered(rng: np.random.Generator, n: int, centres: int = 40) -> np.ndarray:
+    """Vectors around a few centres, like texts around occupations."""
+    c = unit(rng, centres)
+    x = c[rng.integers(0, centres, n)] + rng.normal(0, 0.35, (n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("target", [0.9, 0.97])
+def test_nprobe_is_tuned_to_the_recall_target(target):
+    rng = np.random.default_rng(1)
+    vectors, ids = clustered(rng, 20_000), np.arange(1, 20_001, dtype=np.int64)
+    meta = IndexMeta(kind="jobseekers", model_id="m", spec="IVF128,SQ8", dim=DIM, revision=1)
+    index = VectorIndex.build(meta, ids, vectors, nprobe=4, recall_target=target)
+    assert index.meta.recall >= target and index.nprobe == index.meta.nprobe
+    queries = clustered(np.random.default_rng(2), 100)  # fresh queries, not the tuning ones
+    _, found = index.search(queries, 100)
+    assert ann_recall(found, ids[exact_top(vectors, queries, 100)]) >= target - 0.03
+    lower = [p for p in NPROBES if p < index.meta.nprobe]
+    if lower:  # the smallest nprobe that reaches the target, not just any
+        _, fewer = index._index.search(
+            queries, 100, params=faiss.SearchParametersIVF(nprobe=lower[-1])
+        )
+        assert ann_recall(fewer, ids[exact_top(vectors, queries, 100)]) < target + 0.02
+
+
+def test_filtered_ivf_search_matches_exact_among_the_eligible():
+    rng = np.random.default_rng(3)
+    vectors, ids = clustered(rng, 20_000), np.arange(5, 20_005, dtype=np.int64)
+    meta = IndexMeta(kind="jobseekers", model_id="m", spec="IVF128,SQ8", dim=DIM, revision=1)
+    index = VectorIndex.build(meta, ids, vectors, nprobe=8)
+    recalls = {}
+    for share in (0.005, 0.05, 0.5):
+        pick = np.sort(rng.choice(len(ids), int(share * len(ids)), replace=False))
+        queries = clustered(np.random.default_rng(4), 30)
+        truth = ids[pick][exact_top(vectors[pick], queries, 50)]
+        found = np.stack([index.search(q, 50, among=ids[pick])[1][0] for q in queries])
+        assert np.isin(found[found >= 0], ids[pick]).all()  # only the eligible
+        recalls[share] = ann_recall(found, truth)
+    assert recalls[0.005] >= 0.99  # a selective filter scans every cell: exact but for SQ8
+    assert min(recalls.values()) >= 0.9
+
+
+def test_empty_selection_finds_nothing(built):
+    index, _, vectors = built
+    _, found = index.search(vectors[0], 5, among=np.zeros(0, dtype=np.int64))
+    assert (found == -1).all() and found.shape == (1, 5)
+
+
+def test_estimated_bytes_are_close_to_the_serialised_size(built):
+    index, _, _ = built
+    assert 0.7 < index.estimated_bytes() / index.nbytes() < 1.5
+
+
+def test_bitmap_sets_exactly_the_ids():
+    bits = id_bitmap(np.array([0, 3, 9, 17]))
+    unpacked = np.unpackbits(bits, bitorder="little")
+    assert np.flatnonzero(unpacked).tolist() == [0, 3, 9, 17]
+
+
+def test_index_spec_override_refuses_what_cannot_delete(tmp_path):
+    from pydantic import ValidationError
+
+    from matching.config import Settings
+
+    assert Settings(home=tmp_path, index_spec="IVF4096,SQfp16").index_spec == "IVF4096,SQfp16"
+    with pytest.raises(ValidationError, match="HNSW does not"):
+        Settings(home=tmp_path, index_spec="HNSW32,SQ8")
+    assert choose_spec(10**6, 50_000, "IVF1024,PQ48") == "IVF1024,PQ48"
+    assert choose_spec(10, 50_000, "IVF1024,PQ48") == EXACT
