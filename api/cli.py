@@ -225,7 +225,7 @@ def cmd_labour_market(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from eval.bench import run
+    from eval.bench import BenchSetup, run
     from matching.embedders import EmbedderRef, base_embedder, load_embedder
     from models.registry import load_champion
     from training.distill_embedder import distill_static
@@ -238,18 +238,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not (static_dir / "modules.json").exists():
         log.info("distilling the static model from %s (once)", base.model_id)
         distill_static(base.path, static_dir, pca_dims=args.dims if args.dims < 384 else None)
-    static = load_embedder(s, ref=EmbedderRef("static", static_dir))
-    e5 = load_embedder(s, ref=base)
-    results = run(
-        [int(x) for x in args.sizes.split(",")],
-        root,
-        static,
-        e5,
+    setup = BenchSetup(
+        static=load_embedder(s, ref=EmbedderRef("static", static_dir)),
+        e5=load_embedder(s, ref=base),
         ranker=load_champion(s.tracking_uri, s.home),  # measured with the served ranker
         tracking_uri=s.tracking_uri,
         requests=args.requests,
         progress=not args.json,
     )
+    results = run([int(x) for x in args.sizes.split(",")], root, setup)
     if args.json:
         for r in results:
             print(json.dumps(r))

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -39,6 +40,7 @@ from matching.store import Kind
 from matching.texts import record_text, text_hash
 from matching.vector_index import ann_recall, exact_top
 from models.embedder import Embedder
+from models.registry import ServedRanker
 
 log = logging.getLogger("werkmatch")
 
@@ -273,24 +275,29 @@ def http_latency(
     }
 
 
+@dataclass
+class BenchSetup:
+    """The models and options every size is measured with."""
+
+    static: Embedder  # embeds and serves every text
+    e5: Embedder  # measured on a sample
+    ranker: ServedRanker | None = None
+    tracking_uri: str | None = None  # where the server finds the ranker
+    requests: int = 200
+    progress: bool = True
+
+
 def bench_size(
-    root: Path,
-    size: int,
-    static: Embedder,
-    e5: Embedder,
-    ranker=None,
-    tracking_uri: str | None = None,
-    requests: int = 200,
-    progress: bool = True,
-    compare_indexes: bool = False,
+    root: Path, size: int, setup: BenchSetup, compare_indexes: bool = False
 ) -> dict[str, object]:
     """Every figure of one size (and, if asked, the index candidates compared on it)."""
     home = root / f"world-{size}"
-    matcher, figures = build_world(home, size, static, e5, progress=progress)
-    matcher.ranker = ranker
+    static = setup.static
+    matcher, figures = build_world(home, size, static, setup.e5, progress=setup.progress)
+    matcher.ranker = setup.ranker
     rng = np.random.default_rng(0)
     ids = matcher.store.ids(Kind.VACANCIES)
-    queries = [ids[i] for i in rng.integers(0, len(ids), requests)]
+    queries = [ids[i] for i in rng.integers(0, len(ids), setup.requests)]
     index = matcher.indexer.index(Kind.JOBSEEKERS)
     out: dict[str, object] = {
         "size": matcher.store.count(Kind.JOBSEEKERS),
@@ -311,38 +318,20 @@ def bench_size(
     out["exact_p50_ms"] = _percentile(exact, 50)
     out["exact_p99_ms"] = _percentile(exact, 99)
     out["exact_ratio_p50"] = out["exact_p50_ms"] / out["shortlist_p50_ms"]
-    out.update(http_latency(matcher, queries, tracking_uri))
+    out.update(http_latency(matcher, queries, setup.tracking_uri))
     out["ranker"] = matcher.health()["ranker"]["name"]
-    out["requests"] = requests
+    out["requests"] = setup.requests
     return out
 
 
-def run(
-    sizes: list[int],
-    root: Path,
-    static: Embedder,
-    e5: Embedder,
-    ranker=None,
-    tracking_uri: str | None = None,
-    requests: int = 200,
-    progress: bool = True,
-) -> list[dict]:
-    """Benchmark every size; writes bench.json, bench.md and bench.png into `root`."""
+def run(sizes: list[int], root: Path, setup: BenchSetup) -> list[dict]:
+    """Benchmark every size; writes bench.json, bench.md and bench.png into `root` after
+    each one. The largest size also compares index types on its vectors."""
     from eval.bench_report import write_report
 
     results = []
     for size in sizes:
-        figures = bench_size(
-            root,
-            size,
-            static,
-            e5,
-            ranker,
-            tracking_uri,
-            requests,
-            progress,
-            compare_indexes=size == max(sizes),
-        )
+        figures = bench_size(root, size, setup, compare_indexes=size == max(sizes))
         results.append(figures)
         log.info("bench %s", json.dumps(figures))
         write_report(results, root)  # after every size: a long run reports as it goes

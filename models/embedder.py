@@ -149,4 +149,6 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=progress,
             )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)  # unit length in float32, whatever the model

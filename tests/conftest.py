@@ -92,3 +92,37 @@ def tuned_home(world_home: Path, tmp_path_factory: pytest.TempPathFactory, model
         settings, FineTuneConfig(**TINY_FINE_TUNE), progress=False, fused=False
     )
     return home, summary
+
+
+STATIC_DIMS = 32
+STATIC_TEXTS = [  # three pairs: each text is closest to its neighbour in the list
+    "kok in een restaurant",
+    "koken in de keuken van een restaurant",
+    "heftruckchauffeur in het magazijn",
+    "magazijnmedewerker met heftruckcertificaat",
+    "verpleegkundige in de ouderenzorg",
+    "verzorgende in de ouderenzorg en thuiszorg",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_static(model_dir: Path, embedder: Embedder, tmp_path_factory) -> Embedder:
+    """A static model distilled from e5 over a tiny vocabulary (the real path, in seconds):
+    the pieces of STATIC_TEXTS and of the small demo world's texts."""
+    from matching.store import RECORD_CLASS, Kind
+    from matching.texts import record_text
+    from training.distill_embedder import distill_static
+
+    world = generate(SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
+    texts = list(STATIC_TEXTS)
+    for kind, frame in ((Kind.JOBSEEKERS, world.jobseekers), (Kind.VACANCIES, world.vacancies)):
+        cls = RECORD_CLASS[kind]
+        texts += [
+            record_text(cls.model_validate({k: v for k, v in r.items() if v is not None}))
+            for r in frame.head(60).iter_rows(named=True)
+        ]
+    tokenizer = embedder._model.tokenizer
+    pieces = {p for t in texts for p in tokenizer.tokenize(t)}
+    out = tmp_path_factory.mktemp("static") / "model"
+    distill_static(model_dir, out, pca_dims=STATIC_DIMS, keep_tokens=pieces)
+    return Embedder(out, batch_size=8)

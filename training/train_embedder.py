@@ -93,15 +93,18 @@ class WeightedLoss(torch.nn.Module):
 
 
 class MlflowLoss(TrainerCallback):
-    """Logs the training loss and learning rate to the active MLflow run."""
+    """Logs the training loss and learning rate (per step) and the mean loss of the run."""
 
     def __init__(self, mlflow) -> None:
         self.mlflow = mlflow
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        values = {k: float(v) for k, v in (logs or {}).items() if k in ("loss", "learning_rate")}
+        logs = logs or {}
+        values = {f"train_{k}": float(v) for k, v in logs.items() if k in ("loss", "learning_rate")}
+        if "train_loss" in logs:  # the trainer's summary at the end of training
+            values["train_loss_mean"] = float(logs["train_loss"])
         if values:
-            self.mlflow.log_metrics({f"train_{k}": v for k, v in values.items()}, state.global_step)
+            self.mlflow.log_metrics(values, state.global_step)
 
 
 def placed_pairs(store: Store) -> pl.DataFrame:
@@ -169,6 +172,7 @@ def _trainer(
         save_steps=config.save_steps,
         save_total_limit=2,
         logging_steps=10,
+        logging_first_step=True,
         seed=config.seed,
         data_seed=config.seed,
         report_to="none",

@@ -74,7 +74,7 @@ def test_vectorised_eligibility_agrees_with_pair_checks(small_world, seed, max_k
     rng = np.random.default_rng(seed)
     people = [Jobseeker.model_validate(r) for r in small_world.jobseekers.head(120).to_dicts()]
     vac = Vacancy.model_validate(small_world.vacancies.to_dicts()[int(rng.integers(80))])
-    rows = [_row_of(p, dt.datetime.now(dt.UTC), 1) for p in people]
+    rows = [_row_of(p, dt.datetime.now(dt.UTC), {}) for p in people]
     table = CandidateTable()
     table.upsert(
         {

@@ -1,0 +1,33 @@
+"""The static model: distilled offline from the local e5 folder, loaded as a static embedder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from models.embedder import MODEL_ID_FILE, STATIC_BATCH, model_id_of
+from tests.conftest import STATIC_DIMS
+from tests.conftest import STATIC_TEXTS as TEXTS
+
+
+def test_static_model_is_stamped_and_loads_as_a_static_embedder(tiny_static, embedder):
+    static = tiny_static
+    stamp = json.loads((static.model_dir / MODEL_ID_FILE).read_text())
+    assert stamp["source"] == embedder.model_id
+    assert model_id_of(static.model_dir) == stamp["id"] != embedder.model_id
+    assert static.static and not embedder.static
+    assert static.precision == "fp32" and static.batch_size == STATIC_BATCH
+    assert static.dim == STATIC_DIMS
+
+
+def test_static_vectors_are_unit_length_and_keep_the_gist(tiny_static):
+    static = tiny_static
+    v = static.encode(TEXTS, "passage")
+    assert v.shape == (len(TEXTS), STATIC_DIMS)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    sims = v @ v.T
+    for i in range(0, len(TEXTS), 2):  # each text is closest to its pair
+        others = np.delete(sims[i], i)
+        assert sims[i, i + 1] == others.max()
+    assert np.allclose(static.encode(TEXTS[:2], "query"), v[:2])  # no prompts: symmetric
