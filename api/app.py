@@ -21,7 +21,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.schemas import ErrorResponse
 from matching.config import Settings
 from matching.geo import UnknownPostcodeError
-from matching.service import Matcher, NotFoundError
+from matching.service import Matcher, NotFoundError, freeze_heap
 
 log = logging.getLogger("werkmatch")
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher.prepare(progress=False)
         # A newly promoted embedder is re-embedded in the background; the current one serves.
         app.state.matcher.switcher.follow_target(background=True)
+        freeze_heap()
         yield
         app.state.matcher.indexer.flush()
 

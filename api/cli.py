@@ -255,10 +255,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _embedder():
-    from matching.embedders import load_embedder
+def _embedder(version: str | None = None):
+    """The served embedder, or a named one: `base` or a registered version."""
+    from matching.embedders import EmbedderRef, base_embedder, load_embedder
+    from models.registry import BASE, embedder_version
 
-    return load_embedder(get_settings(), batch_size=128)
+    s = get_settings()
+    ref = None
+    if version == BASE:
+        ref = base_embedder(s)
+    elif version:
+        registered = embedder_version(s.tracking_uri, s.home, version)
+        ref = EmbedderRef(registered.version, registered.path)
+    return load_embedder(s, batch_size=128, ref=ref)
 
 
 def cmd_rank_titles(args: argparse.Namespace) -> int:
@@ -301,7 +310,8 @@ def cmd_eval_titles(args: argparse.Namespace) -> int:
 def cmd_title_benchmark(args: argparse.Namespace) -> int:
     from eval.titles import benchmark, markdown_table
 
-    table = markdown_table(benchmark(_embedder(), cache_dir=get_settings().cache_dir))
+    embedder = _embedder(args.embedder)
+    table = markdown_table(benchmark(embedder, cache_dir=get_settings().cache_dir))
     text = "# Title ranking on the development benchmark (jobtitle-sim-nl)\n\n" + table + "\n"
     if args.write:
         Path(args.write).write_text(text)
@@ -391,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_eval_titles)
     s = sub.add_parser("title-benchmark", help="each signal and the fusion on the dev set")
     s.add_argument("--write", help="also write the Markdown table to this file")
+    s.add_argument("--embedder", help="'base' or a registered version (default: the served one)")
     s.set_defaults(func=cmd_title_benchmark)
     s = sub.add_parser("occupation", help="map job titles to ESCO occupations")
     s.add_argument("titles", nargs="+")

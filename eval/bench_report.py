@@ -17,6 +17,9 @@ def write_report(results: list[dict], root: Path) -> Path:
     return root / "bench.md"
 
 
+NAN = float("nan")
+
+
 def plot(results: list[dict], path: Path) -> Path:
     import matplotlib
 
@@ -32,14 +35,14 @@ def plot(results: list[dict], path: Path) -> Path:
         ("http_p99_ms", "HTTP p99", "--s"),
         ("exact_p50_ms", "exact brute force p50", ":^"),
     ):
-        a.plot(sizes, [r[key] for r in results], style, label=label)
+        a.plot(sizes, [r.get(key, NAN) for r in results], style, label=label)
     a.axhline(50, color="grey", lw=0.8, ls="--")
     a.set(xscale="log", xlabel="jobseekers", ylabel="ms", title="shortlist latency (top 20)")
     a.legend(fontsize=7)
     b.plot(sizes, [r["index_bytes_per_profile"] for r in results], "-o", label="index")
     b.plot(
         sizes,
-        [r["server_rss_mb"] * 2**20 / r["size"] for r in results],
+        [r.get("server_rss_mb", NAN) * 2**20 / r["size"] for r in results],
         "--s",
         label="whole server process",
     )
@@ -69,8 +72,9 @@ def markdown(results: list[dict]) -> str:
         ("shortlist p50 / p99 ms, in-process", _pair("shortlist_p50_ms", "shortlist_p99_ms")),
         ("same, exact brute force", _pair("exact_p50_ms", "exact_p99_ms")),
         ("shortlist p50 / p99 ms, HTTP", _pair("http_p50_ms", "http_p99_ms")),
-        ("HTTP req/s (4 clients)", lambda r: f"{r['http_throughput_rps']:.1f}"),
-        ("server memory (MB)", lambda r: f"{r['server_rss_mb']:,.0f}"),
+        ("HTTP req/s (4 clients)", _one("http_throughput_rps", "{:.1f}")),
+        ("server start-up until /health (s)", _one("server_start_s", "{:.0f}")),
+        ("server memory (MB)", _one("server_rss_mb", "{:,.0f}")),
         ("ingest (records/s)", lambda r: f"{r['ingest_records_per_s']:,.0f}"),
         ("embedding, static (texts/s)", lambda r: f"{r['embed_texts_per_s']:,.0f}"),
         ("embedding, e5 (texts/s)", lambda r: f"{r['embed_e5_texts_per_s']:,.1f}"),
@@ -98,4 +102,8 @@ def markdown(results: list[dict]) -> str:
 
 
 def _pair(a: str, b: str):
-    return lambda r: f"{r[a]:.1f} / {r[b]:.1f}"
+    return lambda r: f"{r[a]:.1f} / {r[b]:.1f}" if a in r else "not measured"
+
+
+def _one(key: str, form: str):
+    return lambda r: form.format(r[key]) if key in r else "not measured"

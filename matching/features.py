@@ -82,16 +82,20 @@ def pair_features(
     v_skills = ["; ".join(v.required_skills + v.nice_skills) for v in vacancies]
     j_skills = ["; ".join(j.skills) for j in jobseekers]
     matched, missing, overlap, nice = [], [], np.zeros(n), np.zeros(n)
+    folded: dict[int, tuple[list[tuple[str, str]], list[str]]] = {}  # per distinct vacancy
     for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
+        if id(v) not in folded:
+            folded[id(v)] = (
+                [(s, s.casefold()) for s in v.required_skills],
+                [s.casefold() for s in v.nice_skills],
+            )
+        required, nice_folded = folded[id(v)]
         have = {s.casefold() for s in j.skills}
-        m = [s for s in v.required_skills if s.casefold() in have]
-        matched.append(m)
-        missing.append([s for s in v.required_skills if s.casefold() not in have])
-        overlap[i] = len(m) / len(v.required_skills) if v.required_skills else 1.0
+        matched.append([s for s, f in required if f in have])
+        missing.append([s for s, f in required if f not in have])
+        overlap[i] = len(matched[-1]) / len(required) if required else 1.0
         nice[i] = (
-            sum(s.casefold() in have for s in v.nice_skills) / len(v.nice_skills)
-            if v.nice_skills
-            else 0.0
+            len([f for f in nice_folded if f in have]) / len(nice_folded) if nice_folded else 0.0
         )
     v_isco = [_isco(u) for u in vacancy_occupations]
     j_isco = [_isco(u) for u in jobseeker_occupations]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -22,6 +23,7 @@ _NOISE = re.compile(
 _PUNCT = re.compile(r"[()\[\]|/,;:]+")
 
 
+@lru_cache(maxsize=100_000)
 def clean_title(title: str) -> str:
     """A job title without gender markers, hours, seniority and place names (lower case)."""
     text = _NOISE.sub(" ", title)
@@ -49,32 +51,82 @@ def vectorizer() -> TfidfVectorizer:
     return vec.fit(labels)
 
 
-_ROWS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # text -> (indices, data), FIFO-bounded
-_ROWS_MAX = 200_000
+_WORDS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # word -> (columns, counts), FIFO-bounded
+_WORDS_MAX = 300_000
+_WORDS_LOCK = threading.Lock()
+
+
+def _word(word: str) -> tuple[np.ndarray, np.ndarray]:
+    """The n-gram columns and counts of one lower-case word (cached)."""
+    found = _WORDS.get(word)
+    if found is not None:
+        return found
+    vec = vectorizer()
+    grams = [vec.vocabulary_.get(g) for g in vec.build_analyzer()(word)]
+    cols, counts = np.unique(
+        np.array([g for g in grams if g is not None], dtype=np.int32), return_counts=True
+    )
+    entry = (cols.astype(np.int32), counts.astype(np.float32))
+    with _WORDS_LOCK:
+        if len(_WORDS) >= _WORDS_MAX:
+            _WORDS.pop(next(iter(_WORDS)))
+        _WORDS[word] = entry
+    return entry
 
 
 def transform(texts: list[str]) -> sparse.csr_matrix:
-    """TF-IDF rows of texts (CSR); each distinct text is transformed once and cached."""
-    missing = [t for t in dict.fromkeys(texts) if t not in _ROWS]
-    if missing:
-        rows = vectorizer().transform(missing)
-        for i, t in enumerate(missing):
-            if len(_ROWS) >= _ROWS_MAX:
-                _ROWS.pop(next(iter(_ROWS)))
-            start, end = rows.indptr[i], rows.indptr[i + 1]
-            _ROWS[t] = (rows.indices[start:end].copy(), rows.data[start:end].copy())
-    parts = [_ROWS[t] for t in texts]
-    indptr = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum([len(ix) for ix, _ in parts], out=indptr[1:])
-    indices = np.concatenate([ix for ix, _ in parts]) if parts else np.zeros(0, np.int32)
-    data = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.float32)
-    shape = (len(parts), len(vectorizer().vocabulary_))
-    return sparse.csr_matrix((data, indices, indptr), shape=shape)
+    """TF-IDF rows of texts (CSR), as `vectorizer().transform(texts)` gives them, built fast.
+
+    char_wb n-grams never cross a space, so a text's n-gram counts are the sum of its words'
+    counts; each distinct word is analysed once and the weighting is done on whole arrays.
+    """
+    vec = vectorizer()
+    shape = (len(texts), len(vec.vocabulary_))
+    column: dict[str, int] = {}  # distinct words of this batch -> their row in `grams`
+    word_cols = [[column.setdefault(w, len(column)) for w in t.lower().split()] for t in texts]
+    entries = [_word(w) for w in column]
+    if not any(len(c) for c, _ in entries):
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    grams = sparse.csr_matrix(  # distinct words x n-grams: counts
+        (
+            np.concatenate([n for _, n in entries]),
+            np.concatenate([c for c, _ in entries]),
+            np.r_[0, np.cumsum([len(c) for c, _ in entries])],
+        ),
+        shape=(len(entries), shape[1]),
+    )
+    indptr = np.r_[0, np.cumsum([len(ws) for ws in word_cols])]
+    flat = np.fromiter((c for ws in word_cols for c in ws), np.int32, int(indptr[-1]))
+    words = sparse.csr_matrix(  # texts x distinct words: occurrences
+        (np.ones(len(flat), np.float32), flat, indptr), shape=(len(texts), len(entries))
+    )
+    m = (words @ grams).tocsr()  # one entry per (text, n-gram); columns left unsorted
+    row = np.repeat(np.arange(len(texts)), np.diff(m.indptr))
+    np.log(m.data, m.data)  # sublinear tf, idf and l2 norm as TfidfTransformer does them
+    m.data += 1.0
+    m.data *= vec.idf_[m.indices]
+    m.data /= np.sqrt(np.bincount(row, m.data * m.data, minlength=len(texts)))[row]
+    return m
 
 
 def pair_similarity(left: list[str], right: list[str]) -> np.ndarray:
-    """Cosine similarity of left[i] and right[i] under the char n-gram model."""
+    """Cosine similarity of left[i] and right[i] under the char n-gram model.
+
+    Each distinct text is transformed once: a shortlist pairs one vacancy with many
+    jobseekers, so one side is mostly a single text.
+    """
     if not left:
         return np.zeros(0, dtype=np.float32)
-    a, b = transform(left), transform(right)
-    return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
+    left_texts, li = _distinct(left)
+    right_texts, ri = _distinct(right)
+    a, b = transform(left_texts), transform(right_texts)
+    if len(left_texts) == 1:
+        return np.asarray((b @ a[0].T).todense(), dtype=np.float32).ravel()[ri]
+    return np.asarray(a[li].multiply(b[ri]).sum(axis=1), dtype=np.float32).ravel()
+
+
+def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in first-seen order and, per text, its position among them."""
+    position: dict[str, int] = {}
+    inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), np.int64)
+    return list(position), inverse

@@ -116,6 +116,7 @@ class Benefit(StrEnum):
 
 
 _BENEFIT_ALIASES = {"bijstand": "WWB", "participatiewet": "WWB", "none": "geen", "": "geen"}
+_BENEFIT_KEYS = {m.value.lower(): m.value for m in Benefit} | _BENEFIT_ALIASES
 
 
 class AgeBand(StrEnum):
@@ -178,12 +179,7 @@ def _upper_licences(value: Any) -> Any:
 def _benefit(value: Any) -> Any:
     if isinstance(value, str):
         key = value.strip()
-        alias = _BENEFIT_ALIASES.get(key.lower())
-        if alias is not None:
-            return alias
-        for member in Benefit:
-            if member.value.lower() == key.lower():
-                return member.value
+        return _BENEFIT_KEYS.get(key.lower(), value)
     return value
 
 

@@ -61,7 +61,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-RECORD_CACHE = 100_000  # parsed records kept per kind
+RECORD_CACHE = 20_000  # parsed records kept per kind (more costs garbage-collector time)
 
 
 class Store:

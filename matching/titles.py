@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.lexical import clean_title, vectorizer
+from matching.lexical import clean_title, transform
 
 SIGNALS = ("embedding", "char", "compound", "taxonomy")
 # Chosen on the development benchmark (`werkmatch title-benchmark`, grid over the simplex): a
@@ -116,7 +116,7 @@ class TitleRanker:
         )
         compound = self.compound_.fit_transform(self.titles_)
         # transposed once, in CSR, so that query products need no format conversion
-        self.char_t_ = vectorizer().transform(self.titles_).T.tocsr()
+        self.char_t_ = transform(self.titles_).T.tocsr()
         self.compound_t_ = compound.T.tocsr()
         if self.embedder is not None and self.weights.get("embedding", 0) > 0:
             self.vectors_ = (
@@ -146,7 +146,7 @@ class TitleRanker:
         out: dict[str, np.ndarray] = {}
         if "char" in signals:
             # ~95% of the products are non-zero (short n-grams are shared): dense at once
-            out["char"] = dense(vectorizer().transform(q) @ self.char_t_)
+            out["char"] = dense(transform(q) @ self.char_t_)
         if "compound" in signals:
             out["compound"] = self.compound_.transform(q) @ self.compound_t_
         if "embedding" in signals and self.vectors_ is not None:

@@ -26,6 +26,7 @@ KEYS = {
     "index_build_s",
     "exact_p50_ms",
     "server_rss_mb",
+    "server_start_s",
 }
 
 
@@ -34,7 +35,7 @@ def test_bench_size_measures_every_stage(tmp_path: Path, tiny_static: Embedder, 
     figures = bench_size(tmp_path, 400, setup, compare_indexes=True)
     assert set(figures) >= KEYS
     assert figures["size"] == 400 and figures["dim"] == tiny_static.dim
-    assert all(figures[k] > 0 for k in KEYS if k.endswith(("_ms", "_per_s", "_mb")))
+    assert all(figures[k] > 0 for k in KEYS if k.endswith(("_ms", "_per_s", "_mb", "_s")))
     assert figures["recall_at_100"] == 1.0  # 400 vectors: the exact index
     assert figures["index_type"] == "IDMap2,Flat"
     specs = [row["spec"] for row in figures["index_choice"]]

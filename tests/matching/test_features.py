@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.features import FEATURE_NAMES, pair_features
 from matching.filters import check_pairs
 from matching.labour_market import Market, tension_class, unemployment_phase
-from matching.lexical import clean_title, pair_similarity
+from matching.lexical import clean_title, pair_similarity, transform, vectorizer
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
 COOK_URI = "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e"
@@ -104,3 +106,14 @@ def test_title_cleaning_and_lexical_similarity():
         ["heftruckchauffeur", "heftruckchauffeur"], ["heftruck chauffeur", "verpleegkundige"]
     )
     assert sims[0] > 0.6 > 0.2 > sims[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=60), min_size=1, max_size=6)
+)
+def test_fast_lexical_rows_equal_the_vectorizer(texts: list[str]):
+    """The word-cached TF-IDF equals scikit-learn's transform on any text."""
+    expected = vectorizer().transform(texts).toarray()
+    assert np.allclose(transform(texts).toarray(), expected, rtol=1e-6, atol=1e-7)
+    assert transform([]).shape == (0, expected.shape[1])

@@ -91,9 +91,9 @@ def test_add_checks_shapes(built):
     [
         (10, 100, EXACT),
         (100, 100, EXACT),
-        (10_000, 1000, "IVF256,SQ8"),
-        (200, 100, "IVF5,SQ8"),
-        (1_000_000, 50_000, "IVF4000,SQ8"),
+        (10_000, 1000, "IVF256,SQfp16"),
+        (200, 100, "IVF5,SQfp16"),
+        (1_000_000, 50_000, "IVF4000,SQfp16"),
     ],
 )
 def test_index_choice_by_size(n, exact_max, expected):
