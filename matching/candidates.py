@@ -47,7 +47,7 @@ class CandidateTable:
         self._pos: dict[int, int] = {}
 
     def __len__(self) -> int:
-        return int(self.alive.sum())
+        return int(np.count_nonzero(self.alive))
 
     def upsert(self, attrs: dict[str, np.ndarray]) -> None:
         """Insert or replace rows given as store attribute columns (see Store.attributes)."""
@@ -142,10 +142,12 @@ class CandidateTable:
 
     def _combine(self, checks: dict[str, np.ndarray]) -> Eligibility:
         ok = self.alive.copy()
-        for mask in checks.values():
+        alive = np.count_nonzero(ok)
+        removed = {}
+        for name, mask in checks.items():  # count_nonzero: a tenth of the time of bool sum
+            removed[name] = alive - np.count_nonzero(mask & self.alive)
             ok &= mask
-        removed = {name: int((self.alive & ~mask).sum()) for name, mask in checks.items()}
-        return Eligibility(self.rowids[ok], removed, len(self))
+        return Eligibility(self.rowids[np.flatnonzero(ok)], removed, alive)
 
 
 def _floats(values: np.ndarray, missing: float) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import (
     Engine,
+    Text,
     bindparam,
     create_engine,
     delete,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 
@@ -163,26 +165,19 @@ class Store:
         """
         table = TABLES[kind]
         cache = self._records[kind]
+        cls = RECORD_CLASS[kind]
         out: dict[int, Jobseeker | Vacancy] = {}
-        ids = [int(r) for r in rowids]
+        # the JSON as text, parsed by pydantic only on a cache miss (one query, no json.loads)
+        data = type_coerce(table.c.data, Text)
         with self.engine.connect() as conn:
-            revs: dict[int, int] = {}
-            for chunk in _chunks(ids, 900):
-                stmt = select(table.c.rowid, table.c.rev).where(table.c.rowid.in_(chunk))
-                revs.update(conn.execute(stmt).tuples().all())
-            todo = []
-            for rowid, rev in revs.items():
-                hit = cache.get(rowid)
-                if hit is not None and hit[0] == rev:
-                    out[rowid] = hit[1]
-                else:
-                    todo.append(rowid)
-            for chunk in _chunks(todo, 900):
-                stmt = select(table.c.rowid, table.c.rev, table.c.data).where(
-                    table.c.rowid.in_(chunk)
-                )
-                for rowid, rev, data in conn.execute(stmt):
-                    out[rowid] = record = _load(kind, data)
+            for chunk in _chunks([int(r) for r in rowids], 900):
+                stmt = select(table.c.rowid, table.c.rev, data).where(table.c.rowid.in_(chunk))
+                for rowid, rev, raw in conn.execute(stmt):
+                    hit = cache.get(rowid)
+                    if hit is not None and hit[0] == rev:
+                        out[rowid] = hit[1]
+                        continue
+                    out[rowid] = record = cls.model_validate_json(raw)
                     if len(cache) >= RECORD_CACHE:
                         cache.pop(next(iter(cache)))
                     cache[rowid] = (rev, record)

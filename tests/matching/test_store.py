@@ -36,6 +36,20 @@ def test_upsert_get_replace_delete_round_trip(store: Store):
     assert not store.delete(Kind.JOBSEEKERS, js.id)
 
 
+def test_by_rowids_parses_once_and_never_serves_a_stale_record(store: Store):
+    a, b = jobseeker(id="WZ-A", skills=["Lassen", "lassen", "Heftruck"]), jobseeker(id="WZ-B")
+    ra, rb = store.upsert([a, b])
+    first = store.by_rowids(Kind.JOBSEEKERS, [rb, ra, 999])
+    assert first == {ra: a, rb: b}  # unknown rowids left out
+    assert first[ra].skills == ["Lassen", "Heftruck"]  # stored as validated
+    again = store.by_rowids(Kind.JOBSEEKERS, [ra])
+    assert again[ra] is first[ra]  # the cached object, not parsed anew
+    store.upsert([a.model_copy(update={"hours_per_week": 12.0})])
+    assert store.by_rowids(Kind.JOBSEEKERS, [ra])[ra].hours_per_week == 12.0
+    store.delete(Kind.JOBSEEKERS, "WZ-B")
+    assert store.by_rowids(Kind.JOBSEEKERS, [ra, rb]).keys() == {ra}
+
+
 def test_survives_reopen(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'x.db'}"
     Store(url).upsert([vacancy(), vacancy(id="VAC-T2")])
