@@ -109,11 +109,12 @@ def evaluate(
         plain = matcher.store.by_rowids(Kind.JOBSEEKERS, ids[0][ids[0] >= 0].tolist())
         rankings = {"cosine": [plain[int(r)].id for r in ids[0] if int(r) in plain]}
         eligible = matcher.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
-        rowids, sims, found = matcher._retrieve(
-            Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids
-        )
+        got = matcher.retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids)
+        found = got.records
         rankings["cosine_filters"] = [j.id for j in found]
-        pairs = matcher.score_for_vacancy(vacancy, rowids, sims, found, ranker=ranker)
+        pairs = matcher.score_for_vacancy(
+            vacancy, got.rowids, got.similarities, found, ranker=ranker, occupations=got.occupations
+        )
         order = np.argsort(-pairs.scores, kind="stable")
         rankings["ranker"] = [found[i].id for i in order if pairs.checks.passed[i]]
         row = {"vacancy_id": vid, "relevant": len(relevant)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -82,8 +83,9 @@ def transform(texts: list[str]) -> sparse.csr_matrix:
     """
     vec = vectorizer()
     shape = (len(texts), len(vec.vocabulary_))
-    column: dict[str, int] = {}  # distinct words of this batch -> their row in `grams`
-    word_cols = [[column.setdefault(w, len(column)) for w in t.lower().split()] for t in texts]
+    split = [t.lower().split() for t in texts]
+    words = list(chain.from_iterable(split))
+    column = {w: i for i, w in enumerate(dict.fromkeys(words))}  # distinct words -> grams row
     entries = [_word(w) for w in column]
     if not any(len(c) for c, _ in entries):
         return sparse.csr_matrix(shape, dtype=np.float32)
@@ -95,12 +97,12 @@ def transform(texts: list[str]) -> sparse.csr_matrix:
         ),
         shape=(len(entries), shape[1]),
     )
-    indptr = np.r_[0, np.cumsum([len(ws) for ws in word_cols])]
-    flat = np.fromiter((c for ws in word_cols for c in ws), np.int32, int(indptr[-1]))
-    words = sparse.csr_matrix(  # texts x distinct words: occurrences
+    indptr = np.r_[0, np.cumsum([len(ws) for ws in split])]
+    flat = np.fromiter(map(column.__getitem__, words), np.int32, len(words))
+    occurs = sparse.csr_matrix(  # texts x distinct words: occurrences
         (np.ones(len(flat), np.float32), flat, indptr), shape=(len(texts), len(entries))
     )
-    m = (words @ grams).tocsr()  # one entry per (text, n-gram); columns left unsorted
+    m = (occurs @ grams).tocsr()  # one entry per (text, n-gram); columns left unsorted
     row = np.repeat(np.arange(len(texts)), np.diff(m.indptr))
     np.log(m.data, m.data)  # sublinear tf, idf and l2 norm as TfidfTransformer does them
     m.data += 1.0
@@ -121,12 +123,11 @@ def pair_similarity(left: list[str], right: list[str]) -> np.ndarray:
     right_texts, ri = _distinct(right)
     a, b = transform(left_texts), transform(right_texts)
     if len(left_texts) == 1:
-        return np.asarray((b @ a[0].T).todense(), dtype=np.float32).ravel()[ri]
+        return (b @ a.toarray()[0]).astype(np.float32)[ri]
     return np.asarray(a[li].multiply(b[ri]).sum(axis=1), dtype=np.float32).ravel()
 
 
 def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """The distinct texts in first-seen order and, per text, its position among them."""
-    position: dict[str, int] = {}
-    inverse = np.fromiter((position.setdefault(t, len(position)) for t in texts), np.int64)
-    return list(position), inverse
+    position = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+    return list(position), np.fromiter(map(position.__getitem__, texts), np.int64, len(texts))

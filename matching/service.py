@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,16 @@ from models.registry import BASE, ServedRanker, load_champion
 log = logging.getLogger("werkmatch")
 
 MARKET_MAX_AGE_S = 60.0
+
+
+@dataclass
+class Retrieved:
+    """The nearest eligible records of one kind to a query record, best first."""
+
+    rowids: np.ndarray
+    similarities: np.ndarray
+    records: list  # Jobseeker or Vacancy, aligned with rowids
+    occupations: dict[int, tuple[str | None, float]]  # rowid -> resolved (URI, confidence)
 
 
 class NotFoundError(LookupError):
@@ -234,14 +245,20 @@ class Matcher:
         found: list[Jobseeker],
         overrides: Overrides | None = None,
         ranker: ServedRanker | str | None = "served",
+        occupations: dict[int, tuple[str | None, float]] | None = None,
     ) -> ScoredPairs:
         """Score jobseekers (rowids, similarities, records) for one vacancy.
 
         `ranker` defaults to the served one; pass another (or None for cosine) to compare.
+        `occupations` of the jobseekers by rowid, if already read (see `retrieve`).
         """
         v_rowid = self.store.rowid(Kind.VACANCIES, vacancy.id)
         v_uri, v_conf = self.store.occupations(Kind.VACANCIES, [v_rowid]).get(v_rowid, (None, 0.0))
-        j_occ = self.store.occupations(Kind.JOBSEEKERS, rowids.tolist())
+        j_occ = (
+            occupations
+            if occupations is not None
+            else self.store.occupations(Kind.JOBSEEKERS, rowids.tolist())
+        )
         occ = [(v_uri, j_occ.get(int(r), (None, 0.0))[0]) for r in rowids]
         conf = [(v_conf, j_occ.get(int(r), (None, 0.0))[1]) for r in rowids]
         use = self.ranker if ranker == "served" else ranker
@@ -256,10 +273,15 @@ class Matcher:
         s = self._serving
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
         eligible = s.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy, overrides)
-        rowids, sims, found = self._retrieve(
-            Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s
+        got = self.retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s)
+        pairs = self.score_for_vacancy(
+            vacancy,
+            got.rowids,
+            got.similarities,
+            got.records,
+            overrides,
+            occupations=got.occupations,
         )
-        pairs = self.score_for_vacancy(vacancy, rowids, sims, found, overrides)
         top = top_passing(pairs.scores, pairs.checks.passed, k)
         return self._shortlist(vacancy_id, "jobseekers", pairs, top, eligible, s)
 
@@ -270,17 +292,23 @@ class Matcher:
         s = self._serving
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
         eligible = s.indexer.table(Kind.VACANCIES).vacancies_for(js, overrides)
-        rowids, sims, found = self._retrieve(
-            Kind.JOBSEEKERS, js, Kind.VACANCIES, eligible.rowids, s
-        )
+        got = self.retrieve(Kind.JOBSEEKERS, js, Kind.VACANCIES, eligible.rowids, s)
+        found = got.records
         ((j_uri, j_conf),) = self.store.occupations(
             Kind.JOBSEEKERS, [self.store.rowid(Kind.JOBSEEKERS, js.id)]
         ).values()
-        v_occ = self.store.occupations(Kind.VACANCIES, rowids.tolist())
-        occ = [(v_occ.get(int(r), (None, 0.0))[0], j_uri) for r in rowids]
-        conf = [(v_occ.get(int(r), (None, 0.0))[1], j_conf) for r in rowids]
+        v_occ = [got.occupations.get(int(r), (None, 0.0)) for r in got.rowids]
+        occ = [(uri, j_uri) for uri, _ in v_occ]
+        conf = [(c, j_conf) for _, c in v_occ]
         pairs = score_pairs(
-            found, [js] * len(found), sims, occ, conf, self.market(), self.ranker, overrides
+            found,
+            [js] * len(found),
+            got.similarities,
+            occ,
+            conf,
+            self.market(),
+            self.ranker,
+            overrides,
         )
         open_ = np.array([v.status == VacancyStatus.OPEN for v in found], dtype=bool)
         top = top_passing(pairs.scores, pairs.checks.passed & open_, k)
@@ -319,11 +347,11 @@ class Matcher:
         rank, among = None, 0
         if passes:
             eligible = s.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
-            ids, sims, found = self._retrieve(
-                Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s
+            got = self.retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids, s)
+            others = self.score_for_vacancy(
+                vacancy, got.rowids, got.similarities, got.records, occupations=got.occupations
             )
-            others = self.score_for_vacancy(vacancy, ids, sims, found)
-            keep = others.checks.passed & (ids != rowid)
+            keep = others.checks.passed & (got.rowids != rowid)
             among = int(keep.sum()) + 1
             rank = 1 + int((others.scores[keep] > pair.scores[0]).sum())
         return FitCheck(
@@ -351,20 +379,20 @@ class Matcher:
         by_id = dict(zip(ids.tolist(), (vecs @ q).tolist(), strict=True)) if len(ids) else {}
         return np.array([by_id.get(int(r), 0.0) for r in rowids], dtype=float)
 
-    def _retrieve(
+    def retrieve(
         self,
         query_kind: Kind,
-        record,
+        record: Jobseeker | Vacancy,
         target: Kind,
         among: np.ndarray,
         serving: Serving | None = None,
-    ):
-        """Nearest records of `target` among eligible rowids: (rowids, similarities, records).
+    ) -> Retrieved:
+        """The `retrieve_n` nearest records of `target` among the eligible rowids `among`.
 
         Query vector and index come from one serving snapshot, so they share a model.
         """
         if len(among) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), []
+            return Retrieved(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), [], {})
         s = serving or self._serving
         rowid = self.store.rowid(query_kind, record.id)
         text = record_text(record)
@@ -372,10 +400,10 @@ class Matcher:
         scores, ids = s.indexer.index(target).search(q, self.settings.retrieve_n, among=among)
         keep = ids[0] >= 0
         ids, scores = ids[0][keep], scores[0][keep]
-        records = self.store.by_rowids(target, ids.tolist())
+        records, occupations = self.store.with_occupations(target, ids.tolist())
         present = np.array([int(r) in records for r in ids], dtype=bool)
         ids, scores = ids[present], scores[present]
-        return ids, scores, [records[int(r)] for r in ids]
+        return Retrieved(ids, scores, [records[int(r)] for r in ids], occupations)
 
     def health(self) -> dict[str, object]:
         """Model, index sizes and store status."""

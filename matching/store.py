@@ -158,30 +158,44 @@ class Store:
             return self._rowids(conn, kind, [record_id]).get(record_id)
 
     def by_rowids(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Jobseeker | Vacancy]:
-        """Records by rowid (missing rowids are left out).
+        """Records by rowid (missing rowids are left out)."""
+        return self.with_occupations(kind, rowids)[0]
+
+    def with_occupations(
+        self, kind: Kind, rowids: Sequence[int]
+    ) -> tuple[dict[int, Jobseeker | Vacancy], dict[int, tuple[str | None, float]]]:
+        """Records by rowid and their resolved occupation (URI, confidence), in one query.
 
         Parsed records are cached by (rowid, row revision): a changed row has a new revision,
-        so the cache can never serve a stale record.
+        so the cache can never serve a stale record. Occupations are read fresh every time.
         """
         table = TABLES[kind]
         cache = self._records[kind]
         cls = RECORD_CLASS[kind]
-        out: dict[int, Jobseeker | Vacancy] = {}
-        # the JSON as text, parsed by pydantic only on a cache miss (one query, no json.loads)
-        data = type_coerce(table.c.data, Text)
+        records: dict[int, Jobseeker | Vacancy] = {}
+        occupations: dict[int, tuple[str | None, float]] = {}
+        # the JSON as text, parsed by pydantic only on a cache miss (no json.loads)
+        cols = (
+            table.c.rowid,
+            table.c.rev,
+            type_coerce(table.c.data, Text),
+            table.c.occupation_uri,
+            table.c.occupation_confidence,
+        )
         with self.engine.connect() as conn:
             for chunk in _chunks([int(r) for r in rowids], 900):
-                stmt = select(table.c.rowid, table.c.rev, data).where(table.c.rowid.in_(chunk))
-                for rowid, rev, raw in conn.execute(stmt):
+                stmt = select(*cols).where(table.c.rowid.in_(chunk))
+                for rowid, rev, raw, uri, conf in conn.execute(stmt):
+                    occupations[rowid] = (uri, conf if conf is not None else 0.0)
                     hit = cache.get(rowid)
                     if hit is not None and hit[0] == rev:
-                        out[rowid] = hit[1]
+                        records[rowid] = hit[1]
                         continue
-                    out[rowid] = record = cls.model_validate_json(raw)
+                    records[rowid] = record = cls.model_validate_json(raw)
                     if len(cache) >= RECORD_CACHE:
                         cache.pop(next(iter(cache)))
                     cache[rowid] = (rev, record)
-        return out
+        return records, occupations
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, tuple[str | None, float]]:
         """Resolved occupation URI and its confidence per rowid."""

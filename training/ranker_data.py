@@ -57,8 +57,8 @@ def build_training_set(
             continue
         labelled = dict(zip(group["jobseeker_id"], group["outcome"], strict=True))
         eligible = matcher.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
-        _, _, found = matcher._retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids)
-        pool = [j.id for j in found[:200] if j.id not in labelled]
+        got = matcher.retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids)
+        pool = [j.id for j in got.records[:200] if j.id not in labelled]
         for j in rng.permutation(pool)[:negatives_per_vacancy].tolist():
             labelled[j] = "unlabelled"
         ids = list(labelled)

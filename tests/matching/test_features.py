@@ -117,3 +117,22 @@ def test_fast_lexical_rows_equal_the_vectorizer(texts: list[str]):
     expected = vectorizer().transform(texts).toarray()
     assert np.allclose(transform(texts).toarray(), expected, rtol=1e-6, atol=1e-7)
     assert transform([]).shape == (0, expected.shape[1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abcdefghij ;-", max_size=40), min_size=1, max_size=5),
+    st.lists(st.text(alphabet="abcdefghij ;-", max_size=40), min_size=1, max_size=5),
+)
+def test_pair_similarity_is_the_cosine_of_the_vectorizer_rows(left: list[str], right: list[str]):
+    """One left text against many (a shortlist) and pairwise give scikit-learn's cosine."""
+    n = min(len(left), len(right))
+    rows = vectorizer().transform(left[:n] + right[:n]).toarray()
+    expected = (rows[:n] * rows[n:]).sum(axis=1)
+    assert np.allclose(pair_similarity(left[:n], right[:n]), expected, atol=1e-6)
+    one = vectorizer().transform(left[:1]).toarray()[0]
+    assert np.allclose(
+        pair_similarity(left[:1] * len(right), right),
+        vectorizer().transform(right).toarray() @ one,
+        atol=1e-6,
+    )
