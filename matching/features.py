@@ -8,7 +8,9 @@ only the fairness report reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -97,18 +99,19 @@ def pair_features(
         nice[i] = (
             len([f for f in nice_folded if f in have]) / len(nice_folded) if nice_folded else 0.0
         )
-    v_isco = [_isco(u) for u in vacancy_occupations]
-    j_isco = [_isco(u) for u in jobseeker_occupations]
+    v_isco = _per_distinct(_isco, vacancy_occupations)
+    j_isco = _per_distinct(_isco, jobseeker_occupations)
     same_occ = np.array(
         [
             a is not None and a == b
             for a, b in zip(vacancy_occupations, jobseeker_occupations, strict=True)
         ]
     )
-    tension = [
-        market.tension(occupation_group(u), _region(v)) if market else None
-        for u, v in zip(vacancy_occupations, vacancies, strict=True)
-    ]
+    regions = _per_distinct(_region, vacancies, key=id)  # records are not hashable
+    tension = _per_distinct(
+        lambda key: market.tension(occupation_group(key[0]), key[1]) if market else None,
+        list(zip(vacancy_occupations, regions, strict=True)),
+    )
     radius = np.array([max(j.max_travel_km, 1.0) for j in jobseekers])
     edu_need = np.array(
         [EDUCATION_RANK[v.min_education] if v.min_education else 0 for v in vacancies]
@@ -141,6 +144,20 @@ def pair_features(
         else (np.zeros((0, len(FEATURE_NAMES))))
     )
     return PairFeatures(X, matched, missing, tension)
+
+
+def _per_distinct(
+    f: Callable[[Any], Any], items: list, key: Callable[[Any], Hashable] = lambda x: x
+) -> list:
+    """[f(x) for x in items], computed once per distinct key (a shortlist has one vacancy)."""
+    memo: dict[Hashable, Any] = {}
+    out = []
+    for x in items:
+        k = key(x)
+        if k not in memo:
+            memo[k] = f(x)
+        out.append(memo[k])
+    return out
 
 
 def _region(v: Vacancy) -> str:

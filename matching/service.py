@@ -63,12 +63,12 @@ class NotFoundError(LookupError):
 
 def freeze_heap() -> None:
     """Exempt everything loaded so far (taxonomy, tables, models) from the cyclic garbage
-    collector, and collect the young generation every 20,000 allocations instead of 700.
+    collector, and collect the young generation every 100,000 net allocations instead of 700.
     Call once a service has started: full collections over the loaded heap paused shortlists
     for 0.1-0.4 s (see docs/design-notes.md); freed objects still go at once by refcount."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 50, 50)
+    gc.set_threshold(100_000, 50, 50)
 
 
 class Matcher:
