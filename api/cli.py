@@ -233,11 +233,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     s = get_settings()
     root = s.reports_dir / "bench"
     base = base_embedder(s)
-    # e5's own dimensionality by default, so that the index figures are an e5 index's
-    static_dir = root / f"static-model-{args.dims}"
+    # e5's own dimensionality by default, so that the index figures are an e5 index's; the
+    # same distillation as `werkmatch distill-embedder --dims N`, whose quality is measured
+    static_dir = root / f"static-pca{args.dims}"
     if not (static_dir / "modules.json").exists():
         log.info("distilling the static model from %s (once)", base.model_id)
-        distill_static(base.path, static_dir, pca_dims=args.dims if args.dims < 384 else None)
+        distill_static(base.path, static_dir, pca_dims=args.dims)
     setup = BenchSetup(
         static=load_embedder(s, ref=EmbedderRef("static", static_dir)),
         e5=load_embedder(s, ref=base),
