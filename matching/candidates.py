@@ -133,7 +133,7 @@ class CandidateTable:
         checks = {
             "closed": self.cols["is_open"],
             "licence": (need & held) == need,
-            "distance": self._distances(j.postcode) - 1e-9 <= radius,
+            "distance": self._distances(j.postcode) <= radius + 1e-9,
             "hours": j.hours_per_week >= self.cols["hours_lo"] - HOURS_TOLERANCE,
         }
         if o.regions:

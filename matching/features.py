@@ -84,14 +84,15 @@ def pair_features(
     v_skills = ["; ".join(v.required_skills + v.nice_skills) for v in vacancies]
     j_skills = ["; ".join(j.skills) for j in jobseekers]
     matched, missing, overlap, nice = [], [], np.zeros(n), np.zeros(n)
-    folded: dict[int, tuple[list[tuple[str, str]], list[str]]] = {}  # per distinct vacancy
-    for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
-        if id(v) not in folded:
-            folded[id(v)] = (
-                [(s, s.casefold()) for s in v.required_skills],
-                [s.casefold() for s in v.nice_skills],
-            )
-        required, nice_folded = folded[id(v)]
+    folded = _per_distinct(
+        lambda v: (
+            [(s, s.casefold()) for s in v.required_skills],
+            [s.casefold() for s in v.nice_skills],
+        ),
+        vacancies,
+        key=id,  # records are not hashable
+    )
+    for i, (j, (required, nice_folded)) in enumerate(zip(jobseekers, folded, strict=True)):
         have = {s.casefold() for s in j.skills}
         matched.append([s for s, f in required if f in have])
         missing.append([s for s, f in required if f not in have])
@@ -107,7 +108,7 @@ def pair_features(
             for a, b in zip(vacancy_occupations, jobseeker_occupations, strict=True)
         ]
     )
-    regions = _per_distinct(_region, vacancies, key=id)  # records are not hashable
+    regions = _per_distinct(_region, vacancies, key=id)
     tension = _per_distinct(
         lambda key: market.tension(occupation_group(key[0]), key[1]) if market else None,
         list(zip(vacancy_occupations, regions, strict=True)),

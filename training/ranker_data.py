@@ -65,10 +65,15 @@ def build_training_set(
         rowids = [matcher.store.rowid(Kind.JOBSEEKERS, j) for j in ids]
         keep = [i for i, r in enumerate(rowids) if r is not None]
         ids, rowids = [ids[i] for i in keep], np.array([rowids[i] for i in keep], dtype=np.int64)
-        records = matcher.store.by_rowids(Kind.JOBSEEKERS, rowids.tolist())
+        records, occupations = matcher.store.with_occupations(Kind.JOBSEEKERS, rowids.tolist())
         sims = matcher.similarity(vacancy, rowids.tolist())
         pairs = matcher.score_for_vacancy(
-            vacancy, rowids, sims, [records[int(r)] for r in rowids], ranker=None
+            vacancy,
+            rowids,
+            sims,
+            [records[int(r)] for r in rowids],
+            ranker=None,
+            occupations=occupations,
         )
         frame = pl.DataFrame(pairs.features.X, schema=list(FEATURE_NAMES), orient="row")
         outcome = [labelled[j] for j in ids]
