@@ -57,9 +57,9 @@ def _now() -> dt.datetime:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL also waits for the lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -75,12 +75,23 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables and revision counters as one write transaction.
+
+        Holding the write lock from the first check to the commit lets several processes
+        open a new database file at the same moment (CLI ingest and service, say).
+        """
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            metadata.create_all(conn)
             existing = {r[0] for r in conn.execute(select(revisions.c.kind))}
             for kind in Kind:
                 if kind.value not in existing:
                     conn.execute(insert(revisions).values(kind=kind.value, revision=0))
+            conn.commit()
 
     # ------------------------------------------------------------------ records
     def upsert(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -154,3 +156,23 @@ def test_audit_filter_by_jobseeker_looks_past_the_newest_entries(store: Store):
     assert len(store.audit_rows(limit=100)) == 100
     (old,) = store.audit_rows(limit=100, jobseeker_id="WZ-OLD")
     assert old["purpose"] == "oud"
+
+
+def _open_after(barrier: Any, url: str) -> None:
+    barrier.wait()
+    Store(url)
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path):
+    """The CLI and the service may create the same fresh file at the same moment."""
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'race{attempt}.db'}"
+        barrier = context.Barrier(4)
+        procs = [context.Process(target=_open_after, args=(barrier, url)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        assert Store(url).revision(Kind.JOBSEEKERS) == 0
