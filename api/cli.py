@@ -258,17 +258,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def _embedder(version: str | None = None):
     """The served embedder, or a named one: `base` or a registered version."""
-    from matching.embedders import EmbedderRef, base_embedder, load_embedder
-    from models.registry import BASE, embedder_version
+    from matching.embedders import load_embedder, named_embedder
 
     s = get_settings()
-    ref = None
-    if version == BASE:
-        ref = base_embedder(s)
-    elif version:
-        registered = embedder_version(s.tracking_uri, s.home, version)
-        ref = EmbedderRef(registered.version, registered.path)
-    return load_embedder(s, batch_size=128, ref=ref)
+    return load_embedder(s, batch_size=128, ref=named_embedder(s, version) if version else None)
 
 
 def cmd_rank_titles(args: argparse.Namespace) -> int:

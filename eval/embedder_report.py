@@ -17,7 +17,7 @@ from eval.embedders import embedding_metrics, fused_dev_metrics
 from eval.offline import evaluate
 from eval.titles import TitleMetrics, read_benchmark
 from matching.config import Settings
-from matching.embedders import EmbedderRef, base_embedder, load_embedder
+from matching.embedders import EmbedderRef, base_embedder, load_embedder, named_embedder
 from models.registry import (
     BASE,
     EMBEDDER_EXPERIMENT,
@@ -25,7 +25,6 @@ from models.registry import (
     ServedRanker,
     champion_version,
     configure,
-    embedder_version,
     load_champion,
 )
 
@@ -67,7 +66,9 @@ def _held_out(settings: Settings, run_id: str):
     return held_out_set(EmbedderData({}, held, seed), int(params["held_out_queries"]))
 
 
-def _run_params(settings: Settings, run_id: str) -> dict[str, str]:
+def _run_params(settings: Settings, run_id: str | None) -> dict[str, str]:
+    if run_id is None:
+        return {}
     mlflow = configure(settings.tracking_uri, settings.home, EMBEDDER_EXPERIMENT)
     return mlflow.MlflowClient().get_run(run_id).data.params
 
@@ -100,11 +101,10 @@ def _versions(settings: Settings, versions: list[str]) -> list[tuple[str, Embedd
         if v == BASE:
             out.append(("base e5", base_embedder(settings), BASE))
             continue
-        registered = embedder_version(settings.tracking_uri, settings.home, v)
-        tuned = "held_out_share" in _run_params(settings, registered.run_id)
+        ref = named_embedder(settings, v)
+        tuned = "held_out_share" in _run_params(settings, ref.run_id)
         kind = "fine-tuned" if tuned else "static"
-        ref = EmbedderRef(registered.version, registered.path)
-        out.append((f"v{v} {kind}", ref, f"{kind}:{registered.run_id}"))
+        out.append((f"v{v} {kind}", ref, f"{kind}:{ref.run_id}"))
     return out
 
 

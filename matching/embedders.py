@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from matching.config import Settings
 from models.embedder import Embedder, ensure_model, model_id_of
-from models.registry import BASE, champion_embedder
+from models.registry import BASE, EmbedderVersion, champion_embedder, embedder_version
 
 SERVING_FILE = "serving.json"
 
 
 @dataclass(frozen=True)
 class EmbedderRef:
-    """An embedder by registry version (`base` for the converted e5) and model folder."""
+    """An embedder by registry version (`base` for the converted e5) and model folder;
+    `run_id` is the MLflow run that made a registered version."""
 
     version: str
     path: Path
+    run_id: str | None = field(default=None, compare=False)
 
     @property
     def model_id(self) -> str:
@@ -37,12 +39,21 @@ def base_embedder(settings: Settings) -> EmbedderRef:
     return EmbedderRef(BASE, ensure_model(settings.embedding_model_dir))
 
 
+def _registered(version: EmbedderVersion) -> EmbedderRef:
+    return EmbedderRef(version.version, version.path, version.run_id)
+
+
+def named_embedder(settings: Settings, version: str) -> EmbedderRef:
+    """An embedder by name: `base` or a registered version of `werkmatch-embedder`."""
+    if version == BASE:
+        return base_embedder(settings)
+    return _registered(embedder_version(settings.tracking_uri, settings.home, version))
+
+
 def target_embedder(settings: Settings) -> EmbedderRef:
     """The embedder the data directory should serve: the champion, else the base model."""
     champion = champion_embedder(settings.tracking_uri, settings.home)
-    if champion is None:
-        return base_embedder(settings)
-    return EmbedderRef(champion.version, champion.path)
+    return base_embedder(settings) if champion is None else _registered(champion)
 
 
 def serving_embedder(settings: Settings) -> EmbedderRef | None:
@@ -50,7 +61,7 @@ def serving_embedder(settings: Settings) -> EmbedderRef | None:
     path = settings.indexes_dir / SERVING_FILE
     try:
         data = json.loads(path.read_text())
-        ref = EmbedderRef(str(data["version"]), Path(data["path"]))
+        ref = EmbedderRef(str(data["version"]), Path(data["path"]), data.get("run_id"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return ref if (ref.path / "modules.json").exists() else None

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sqlalchemy import (
+    ColumnElement,
     Engine,
+    Table,
     Text,
     bindparam,
     create_engine,
@@ -61,6 +63,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _occupation_columns(table: Table) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Resolved occupation URI and confidence; a record without a mapping has confidence 0."""
+    return table.c.occupation_uri, func.coalesce(table.c.occupation_confidence, 0.0)
 
 
 RECORD_CACHE = 20_000  # parsed records kept per kind (more costs garbage-collector time)
@@ -190,14 +197,13 @@ class Store:
             table.c.rowid,
             table.c.rev,
             type_coerce(table.c.data, Text),
-            table.c.occupation_uri,
-            table.c.occupation_confidence,
+            *_occupation_columns(table),
         )
         with self.engine.connect() as conn:
             for chunk in _chunks([int(r) for r in rowids], 900):
                 stmt = select(*cols).where(table.c.rowid.in_(chunk))
                 for rowid, rev, raw, uri, conf in conn.execute(stmt):
-                    occupations[rowid] = (uri, conf if conf is not None else 0.0)
+                    occupations[rowid] = (uri, conf)
                     hit = cache.get(rowid)
                     if hit is not None and hit[0] == rev:
                         records[rowid] = hit[1]
@@ -214,11 +220,9 @@ class Store:
         out: dict[int, tuple[str | None, float]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks([int(r) for r in rowids], 900):
-                stmt = select(
-                    table.c.rowid, table.c.occupation_uri, table.c.occupation_confidence
-                ).where(table.c.rowid.in_(chunk))
-                for rowid, uri, conf in conn.execute(stmt):
-                    out[rowid] = (uri, conf if conf is not None else 0.0)
+                stmt = select(table.c.rowid, *_occupation_columns(table))
+                for rowid, uri, conf in conn.execute(stmt.where(table.c.rowid.in_(chunk))):
+                    out[rowid] = (uri, conf)
         return out
 
     def iter_records(self, kind: Kind, batch: int = 5000) -> Iterator[tuple[int, Any]]:

@@ -108,12 +108,11 @@ def test_rollback_catches_up_without_reembedding_and_drops_older_models(settings
 
 
 def test_a_second_switch_waits_for_the_first(settings, version):
-    from matching.embedders import EmbedderRef
+    from matching.embedders import named_embedder
     from matching.switching import SwitchInProgressError
-    from models.registry import embedder_version
 
     m = Matcher(settings)
-    ref = EmbedderRef(version, embedder_version(settings.tracking_uri, settings.home, version).path)
+    ref = named_embedder(settings, version)
     m.switcher.start(ref)
     with pytest.raises(SwitchInProgressError, match="is running"):
         m.switcher.start(ref)
