@@ -168,11 +168,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
     from models.registry import promote
 
     s = get_settings()
-    try:
-        promote(s.tracking_uri, s.home, str(args.version))
-    except Exception as exc:  # MLflow raises its own exception types
-        print(f"error: cannot promote version {args.version}: {exc}", file=sys.stderr)
-        return 2
+    promote(s.tracking_uri, s.home, str(args.version))
     print(f"version {args.version} is now champion (restart or reload the service)")
     return 0
 
@@ -436,7 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         "urllib3",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return args.func(args)
+    from models.registry import NotRegisteredError
+
+    try:
+        return args.func(args)
+    except NotRegisteredError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

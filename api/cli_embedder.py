@@ -81,11 +81,7 @@ def cmd_embedder(args: argparse.Namespace) -> int:
         if not version:
             print("error: give a VERSION (or 'base')", file=sys.stderr)
             return 2
-        try:
-            was = promote(s.tracking_uri, s.home, version, EMBEDDER_NAME)
-        except Exception as exc:  # MLflow raises its own exception types
-            print(f"error: cannot promote embedder {version}: {exc}", file=sys.stderr)
-            return 2
+        was = promote(s.tracking_uri, s.home, version, EMBEDDER_NAME)
         print(f"embedder {version} is now champion (was {was})")
         if args.no_switch:
             print("switch with `werkmatch embedder switch` or POST /v1/embedder/reload")

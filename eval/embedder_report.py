@@ -22,6 +22,7 @@ from models.registry import (
     BASE,
     EMBEDDER_EXPERIMENT,
     EMBEDDER_NAME,
+    NotRegisteredError,
     ServedRanker,
     champion_version,
     configure,
@@ -47,7 +48,9 @@ def candidate_version(settings: Settings) -> str:
     mlflow = configure(settings.tracking_uri, settings.home, EMBEDDER_EXPERIMENT)
     versions = mlflow.MlflowClient().search_model_versions(f"name='{EMBEDDER_NAME}'")
     if not versions:
-        raise LookupError("no fine-tuned embedder registered: run `werkmatch train-embedder`")
+        raise NotRegisteredError(
+            "no fine-tuned embedder registered: run `werkmatch train-embedder`"
+        )
     return str(max(int(v.version) for v in versions))
 
 
@@ -116,7 +119,9 @@ def write_embedder_report(
     chosen = _versions(settings, versions or [BASE, candidate_version(settings)])
     tuned_runs = [k.split(":", 1)[1] for _, _, k in chosen if k.startswith("fine-tuned:")]
     if not tuned_runs:
-        raise LookupError("the report needs a fine-tuned version (for its held-out occupations)")
+        raise NotRegisteredError(
+            "the report needs a fine-tuned version (for its held-out occupations)"
+        )
     held = _held_out(settings, tuned_runs[-1])
     ranker = load_champion(settings.tracking_uri, settings.home)
     rows = [_figures(settings, ref, label, held, ranker) for label, ref, _ in chosen]

@@ -27,6 +27,20 @@ BASE = "base"  # the embedder served when no version is champion
 NONE = "none"  # previous champion of a model that had none
 
 
+class NotRegisteredError(LookupError):
+    """A model version, or a model of the wanted kind, that the registry does not hold."""
+
+
+def _model_version(client, name: str, version: str):
+    """The registry's entry for `version` of `name`; NotRegisteredError when there is none."""
+    import mlflow
+
+    try:
+        return client.get_model_version(name, version)
+    except mlflow.exceptions.MlflowException:
+        raise NotRegisteredError(f"{name} has no registered version {version!r}") from None
+
+
 @dataclass
 class ServedRanker:
     """A registered ranker version with the metrics it was promoted on."""
@@ -73,7 +87,7 @@ def load_version(tracking_uri: str, home: Path, version: str) -> ServedRanker:
     """Load a registered ranker version with its run's metrics."""
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
-    mv = client.get_model_version(MODEL_NAME, version)
+    mv = _model_version(client, MODEL_NAME, version)
     model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
     if model.kind == "boosted_gam" and getattr(model, "tables_", None) is None:
         model.tables_ = model._compile()  # versions saved before compiled tables existed
@@ -99,7 +113,7 @@ def promote(tracking_uri: str, home: Path, version: str, name: str = MODEL_NAME)
         if before is not None:
             client.delete_registered_model_alias(name, CHAMPION)
     else:
-        client.get_model_version(name, version)  # raises when unknown
+        _model_version(client, name, version)  # raises when unknown
         client.set_registered_model_alias(name, CHAMPION, version)
     previous = before or (BASE if name == EMBEDDER_NAME else NONE)
     if previous != version:
@@ -134,7 +148,7 @@ def register_embedder(tracking_uri: str, home: Path, run_id: str, artifact_path:
 def embedder_version(tracking_uri: str, home: Path, version: str) -> EmbedderVersion:
     """Where a registered embedder version's model folder is (local artifact store)."""
     mlflow = configure(tracking_uri, home, EMBEDDER_EXPERIMENT)
-    mv = mlflow.MlflowClient().get_model_version(EMBEDDER_NAME, version)
+    mv = _model_version(mlflow.MlflowClient(), EMBEDDER_NAME, version)
     path = Path(mlflow.artifacts.download_artifacts(artifact_uri=mv.source))
     return EmbedderVersion(str(mv.version), path, mv.run_id)
 
