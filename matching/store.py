@@ -29,11 +29,13 @@ from sqlalchemy import (
     update,
 )
 
+from matching.fifo import FifoCache
 from matching.records import (
     EDUCATION_RANK,
     Jobseeker,
     Vacancy,
     VacancyStatus,
+    from_stored,
     licence_closure,
     licence_mask,
 )
@@ -78,7 +80,9 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._records: dict[Kind, dict[int, tuple[int, Any]]] = {k: {} for k in Kind}
+        self._records: dict[Kind, FifoCache[int, tuple[int, Any]]] = {
+            k: FifoCache(RECORD_CACHE) for k in Kind
+        }
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -208,9 +212,7 @@ class Store:
                     if hit is not None and hit[0] == rev:
                         records[rowid] = hit[1]
                         continue
-                    records[rowid] = record = cls.model_validate_json(raw)
-                    if len(cache) >= RECORD_CACHE:
-                        cache.pop(next(iter(cache)))
+                    records[rowid] = record = from_stored(cls, raw)
                     cache[rowid] = (rev, record)
         return records, occupations
 
@@ -618,9 +620,7 @@ def _row_of(
 
 
 def _load(kind: Kind, data: Any) -> Jobseeker | Vacancy:
-    if isinstance(data, str):
-        data = json.loads(data)
-    return RECORD_CLASS[kind].model_validate(data)
+    return from_stored(RECORD_CLASS[kind], data)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

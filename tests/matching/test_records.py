@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from matching.records import (
     Licence,
     Vacancy,
     describe_errors,
+    from_stored,
     licence_closure,
 )
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
@@ -116,6 +119,34 @@ def test_valid_jobseekers_round_trip_through_json(data):
     again = Jobseeker.model_validate_json(js.model_dump_json())
     assert again == js
     assert set(js.licences) <= licence_closure(js.licences)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    valid_jobseekers,
+    st.one_of(st.none(), st.dates()),
+    st.sampled_from(["WW", "WWB", "Wajong", "geen"]),
+    st.sampled_from(["", "15-26", "55-67"]),
+)
+def test_stored_jobseekers_read_back_equal_and_typed(data, available, benefit, age_band):
+    js = Jobseeker.model_validate(
+        {**data, "available_from": available, "benefit": benefit, "age_band": age_band}
+    )
+    stored = js.model_dump_json()
+    for raw in (stored, json.loads(stored)):  # JSON text or the dict of a JSON column
+        again = from_stored(Jobseeker, raw)
+        assert again == js and again.model_dump() == js.model_dump()
+        assert type(again.education) is EducationLevel and again.available_from == available
+        assert all(type(lic) is Licence for lic in again.licences)
+
+
+def test_stored_vacancies_read_back_equal_and_corrupt_rows_are_refused():
+    v = vacancy(required_licences=["C"], min_education="mbo2", status="closed")
+    assert from_stored(Vacancy, v.model_dump_json()) == v
+    row = json.loads(v.model_dump_json())
+    for field, value in [("min_education", "doctor"), ("hours_min", "veel"), ("spam", 1)]:
+        with pytest.raises(ValidationError, match=field):
+            from_stored(Vacancy, {**row, field: value})
 
 
 @settings(max_examples=300, deadline=None)
