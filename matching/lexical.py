@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 from itertools import chain
 
@@ -11,6 +10,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matching.fifo import FifoCache
 from matching.taxonomy import taxonomy
 
 # Vacancy-title noise that says nothing about the occupation.
@@ -52,9 +52,7 @@ def vectorizer() -> TfidfVectorizer:
     return vec.fit(labels)
 
 
-_WORDS: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # word -> (columns, counts), FIFO-bounded
-_WORDS_MAX = 300_000
-_WORDS_LOCK = threading.Lock()
+_WORDS: FifoCache[str, tuple[np.ndarray, np.ndarray]] = FifoCache(300_000)  # word -> grams
 
 
 def _word(word: str) -> tuple[np.ndarray, np.ndarray]:
@@ -68,10 +66,7 @@ def _word(word: str) -> tuple[np.ndarray, np.ndarray]:
         np.array([g for g in grams if g is not None], dtype=np.int32), return_counts=True
     )
     entry = (cols.astype(np.int32), counts.astype(np.float32))
-    with _WORDS_LOCK:
-        if len(_WORDS) >= _WORDS_MAX:
-            _WORDS.pop(next(iter(_WORDS)))
-        _WORDS[word] = entry
+    _WORDS[word] = entry
     return entry
 
 

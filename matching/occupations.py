@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from matching.fifo import FifoCache
 from matching.lexical import clean_title
 from matching.records import Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
@@ -99,7 +100,7 @@ class OccupationIndex:
         assert np.all(np.diff(self.owner) >= 0)
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0])
         self._hierarchy = self._hierarchy_matrix()
-        self._cache: dict[str, OccupationMatch | None] = {}
+        self._cache: FifoCache[str, OccupationMatch | None] = FifoCache(CACHE_SIZE)
 
     def _hierarchy_matrix(self) -> sparse.csr_matrix:
         """occupation -> [occupation, ISCO unit, ISCO minor] indicator, weighted 1, .6, .3."""
@@ -132,8 +133,6 @@ class OccupationIndex:
         for i in range(0, len(todo), chunk):  # bounded, cache-sized score matrices
             part = todo[i : i + chunk]
             for title, match in zip(part, self._score(part), strict=True):
-                if len(self._cache) >= CACHE_SIZE:
-                    self._cache.pop(next(iter(self._cache)))
                 self._cache[title] = match
         return [self._cache[t] for t in titles]
 
