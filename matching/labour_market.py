@@ -8,6 +8,9 @@ jobseekers unemployed for less than six months.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,8 @@ import polars as pl
 from matching.geo import geography
 from matching.store import Kind, Store
 from matching.taxonomy import taxonomy
+
+log = logging.getLogger("werkmatch")
 
 # UWV's class boundaries: < 0.25 zeer ruim, 0.25-0.67 ruim, 0.67-1.5 gemiddeld,
 # 1.5-4.0 krap, >= 4.0 zeer krap.
@@ -95,6 +100,74 @@ def compute_market(store: Store) -> Market:
         pl.col("region").replace_strict(geo.region_names, default=None).alias("region_name"),
     ).sort("group", "region")
     return Market(table)
+
+
+class LiveMarket:
+    """Tension that follows the store: recomputed when the store changed, at most once per
+    `max_age` seconds, and in a background thread while the last figures keep serving.
+
+    Only the first call waits for a computation: at a million jobseekers one takes seconds,
+    which a shortlist asked during a bulk ingest should not pay (UWV itself publishes the
+    indicator quarterly, so figures a minute old are as good).
+    """
+
+    def __init__(self, store: Store, max_age: float = 60.0) -> None:
+        self.store = store
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._current: tuple[float, tuple[int, int], Market] | None = None  # checked, key
+        self._refresh: threading.Thread | None = None
+
+    def _key(self) -> tuple[int, int]:
+        return self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES)
+
+    def get(self) -> Market:
+        """The current figures (computed here on the first call only)."""
+        with self._lock:
+            current, refreshing = self._current, self._refresh is not None
+        if current is not None and (refreshing or time.monotonic() - current[0] < self.max_age):
+            return current[2]
+        key = self._key()
+        if current is None:
+            market = compute_market(self.store)
+            with self._lock:
+                self._current = (time.monotonic(), key, market)
+            return market
+        with self._lock:
+            if key == current[1]:
+                self._current = (time.monotonic(), key, current[2])
+            elif self._refresh is None:
+                self._refresh = threading.Thread(
+                    target=self._recompute, args=(key,), name="labour-market", daemon=True
+                )
+                self._refresh.start()
+        return current[2]
+
+    def _recompute(self, key: tuple[int, int]) -> None:
+        try:
+            market = compute_market(self.store)
+        except Exception:  # keep serving the last figures; try again after max_age
+            log.exception("labour-market recomputation failed; the last figures stay")
+            with self._lock:
+                if self._current is not None:
+                    self._current = (time.monotonic(), self._current[1], self._current[2])
+                self._refresh = None
+            return
+        with self._lock:
+            self._current = (time.monotonic(), key, market)
+            self._refresh = None
+
+    def invalidate(self) -> None:
+        """Recompute at the next call (in the background): the occupations were changed."""
+        with self._lock:
+            if self._current is not None:
+                self._current = (float("-inf"), (-1, -1), self._current[2])
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a recomputation under way, if any."""
+        thread = self._refresh
+        if thread is not None:
+            thread.join(timeout)
 
 
 def heatmap(market: Market, path: Path) -> Path:

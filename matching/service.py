@@ -24,7 +24,7 @@ from matching.embedders import (
 from matching.filters import Overrides
 from matching.indexing import Indexer
 from matching.ingest import IngestReport, read_frame, validate_rows
-from matching.labour_market import Market, compute_market
+from matching.labour_market import LiveMarket, Market
 from matching.occupations import OccupationIndex, Occupied, inferred_occupations
 from matching.ranking import ScoredPairs, matches, ranker_name, score_pairs
 from matching.records import Jobseeker, Vacancy, VacancyStatus
@@ -89,7 +89,7 @@ class Matcher:
             ref = EmbedderRef(_version_of(settings, embedder), Path(embedder.model_dir))
         self._serving = Serving(ref, embedder, self.store, settings)
         self._writes = threading.RLock()
-        self._market: tuple[float, tuple[int, int], Market] | None = None
+        self._market = LiveMarket(self.store, MARKET_MAX_AGE_S)
         self.ranker: ServedRanker | None = None
         self.switcher = EmbedderSwitcher(self)
 
@@ -136,7 +136,7 @@ class Matcher:
                 }
                 self.store.set_occupations(kind, values)
             old, self._serving = self._serving, new
-            self._market = None  # tension depends on the occupations
+            self._market.invalidate()  # tension depends on the occupations
             record_serving(self.settings, new.ref)
         return old
 
@@ -220,16 +220,8 @@ class Matcher:
 
     # ------------------------------------------------------------------ ranking
     def market(self) -> Market:
-        """Labour-market tension: recomputed when the store changed, at most once a minute
-        (it aggregates every record; UWV itself publishes it quarterly)."""
-        if self._market is not None and time.monotonic() - self._market[0] < MARKET_MAX_AGE_S:
-            return self._market[2]
-        key = (self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES))
-        if self._market is None or self._market[1] != key:
-            self._market = (time.monotonic(), key, compute_market(self.store))
-        else:
-            self._market = (time.monotonic(), key, self._market[2])
-        return self._market[2]
+        """Labour-market tension of the store, at most a minute old (see `LiveMarket`)."""
+        return self._market.get()
 
     def reload_ranker(self) -> ServedRanker | None:
         """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""
