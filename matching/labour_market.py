@@ -121,10 +121,23 @@ class LiveMarket:
     def _key(self) -> tuple[int, int]:
         return self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES)
 
+    def start(self) -> None:
+        """Begin the first computation in the background (a service does so at start-up)."""
+        with self._lock:
+            if self._current is None and self._refresh is None:
+                self._refresh = threading.Thread(
+                    target=self._recompute, args=(self._key(),), name="labour-market", daemon=True
+                )
+                self._refresh.start()
+
     def get(self) -> Market:
-        """The current figures (computed here on the first call only)."""
+        """The current figures (computed here, or awaited, on the first call only)."""
         with self._lock:
             current, refreshing = self._current, self._refresh is not None
+        if current is None and refreshing:
+            self.wait()
+            with self._lock:
+                current, refreshing = self._current, self._refresh is not None
         if current is not None and (refreshing or time.monotonic() - current[0] < self.max_age):
             return current[2]
         key = self._key()

@@ -223,6 +223,10 @@ class Matcher:
         """Labour-market tension of the store, at most a minute old (see `LiveMarket`)."""
         return self._market.get()
 
+    def start_market(self) -> None:
+        """Compute the labour-market figures in the background, before anyone asks."""
+        self._market.start()
+
     def reload_ranker(self) -> ServedRanker | None:
         """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""
         self.ranker = load_champion(self.settings.tracking_uri, self.settings.home)
