@@ -106,9 +106,9 @@ class LiveMarket:
     """Tension that follows the store: recomputed when the store changed, at most once per
     `max_age` seconds, and in a background thread while the last figures keep serving.
 
-    Only the first call waits for a computation: at a million jobseekers one takes seconds,
-    which a shortlist asked during a bulk ingest should not pay (UWV itself publishes the
-    indicator quarterly, so figures a minute old are as good).
+    Only the first call waits for a computation (the service makes it before it serves): at a
+    million jobseekers one takes seconds, which a shortlist asked during a bulk ingest should
+    not pay (UWV itself publishes the indicator quarterly: figures a minute old are as good).
     """
 
     def __init__(self, store: Store, max_age: float = 60.0) -> None:
@@ -121,23 +121,10 @@ class LiveMarket:
     def _key(self) -> tuple[int, int]:
         return self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES)
 
-    def start(self) -> None:
-        """Begin the first computation in the background (a service does so at start-up)."""
-        with self._lock:
-            if self._current is None and self._refresh is None:
-                self._refresh = threading.Thread(
-                    target=self._recompute, args=(self._key(),), name="labour-market", daemon=True
-                )
-                self._refresh.start()
-
     def get(self) -> Market:
-        """The current figures (computed here, or awaited, on the first call only)."""
+        """The current figures (computed here on the first call only)."""
         with self._lock:
             current, refreshing = self._current, self._refresh is not None
-        if current is None and refreshing:
-            self.wait()
-            with self._lock:
-                current, refreshing = self._current, self._refresh is not None
         if current is not None and (refreshing or time.monotonic() - current[0] < self.max_age):
             return current[2]
         key = self._key()

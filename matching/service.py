@@ -206,7 +206,9 @@ class Matcher:
         log.info("ingest: committed %d %s (%d so far)", len(batch), report.kind, report.stored)
 
     def prepare(self, progress: bool = True) -> dict[str, int]:
-        """Embed whatever is pending, bring both indexes up to date and load the ranker."""
+        """Embed whatever is pending, bring both indexes up to date, load the ranker and
+        compute the labour-market figures (6 s at a million records: before serving, not on
+        the first request)."""
         done = {}
         with self._writes:
             for kind in Kind:
@@ -216,16 +218,13 @@ class Matcher:
             if serving_embedder(self.settings) is None:  # afterwards only a swap changes it
                 record_serving(self.settings, self._serving.ref)
         self.reload_ranker()
+        self.market()
         return done
 
     # ------------------------------------------------------------------ ranking
     def market(self) -> Market:
         """Labour-market tension of the store, at most a minute old (see `LiveMarket`)."""
         return self._market.get()
-
-    def start_market(self) -> None:
-        """Compute the labour-market figures in the background, before anyone asks."""
-        self._market.start()
 
     def reload_ranker(self) -> ServedRanker | None:
         """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""

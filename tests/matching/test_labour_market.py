@@ -63,22 +63,3 @@ def test_a_failed_recomputation_keeps_the_last_figures(store: Store, monkeypatch
     assert live.get() is first  # tries again, in the background
     live.wait(30)
     assert open_vacancies(live.get()) == 2
-
-
-def test_started_in_the_background_the_first_call_waits_for_that_computation(
-    store: Store, monkeypatch
-):
-    calls = []
-    compute = lm.compute_market
-
-    def counted(s: Store) -> lm.Market:
-        calls.append(s)
-        return compute(s)
-
-    monkeypatch.setattr(lm, "compute_market", counted)
-    live = LiveMarket(store, max_age=3600.0)
-    live.start()
-    first = live.get()
-    assert open_vacancies(first) == 1 and len(calls) == 1  # awaited, not computed twice
-    live.start()  # figures exist: nothing more to start
-    assert live.get() is first and len(calls) == 1
