@@ -68,7 +68,11 @@ def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
     uris = frame["occupation_uri"].to_list()
     return frame.with_columns(
         pl.Series("group", [occupation_group(u) for u in uris], dtype=pl.Utf8),
-        pl.Series("region", [str(geo.region_codes[geo.row(p)]) for p in frame["postcode"]]),
+        pl.Series(
+            "region",
+            [str(geo.region_codes[geo.row(p)]) for p in frame["postcode"]],
+            dtype=pl.Utf8,  # typed even when empty: a store without vacancies still joins
+        ),
     ).filter(pl.col("group").is_not_null())
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import matching.labour_market as lm
 from matching.labour_market import LiveMarket
-from matching.store import Store
+from matching.store import Kind, Store
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
 
@@ -63,3 +63,16 @@ def test_a_failed_recomputation_keeps_the_last_figures(store: Store, monkeypatch
     assert live.get() is first  # tries again, in the background
     live.wait(30)
     assert open_vacancies(live.get()) == 2
+
+
+def test_a_store_without_vacancies_or_jobseekers_has_empty_cells_not_an_error(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert lm.compute_market(store).table.height == 0
+    store.upsert([jobseeker(id="J1", desired_esco_uri=FORKLIFT_URI)])
+    only_people = lm.compute_market(store)
+    assert only_people.table["vacancies"].to_list() == [0]
+    store.delete(Kind.JOBSEEKERS, "J1")
+    store.upsert([vacancy(id="V1", esco_uri=FORKLIFT_URI)])
+    only_work = lm.compute_market(store)
+    assert only_work.table["jobseekers"].to_list() == [0]
+    assert only_work.table["tension"].to_list() == [1.5 / 0.5]
