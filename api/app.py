@@ -78,6 +78,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher.prepare(progress=False)
         # A newly promoted embedder is re-embedded in the background; the current one serves.
         app.state.matcher.switcher.follow_target(background=True)
+        app.state.matcher.market()  # before serving: 6 s at a million records, not on a request
         freeze_heap()
         yield
         app.state.matcher.indexer.flush()

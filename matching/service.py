@@ -206,9 +206,7 @@ class Matcher:
         log.info("ingest: committed %d %s (%d so far)", len(batch), report.kind, report.stored)
 
     def prepare(self, progress: bool = True) -> dict[str, int]:
-        """Embed whatever is pending, bring both indexes up to date, load the ranker and
-        compute the labour-market figures (6 s at a million records: before serving, not on
-        the first request)."""
+        """Embed whatever is pending, bring both indexes up to date and load the ranker."""
         done = {}
         with self._writes:
             for kind in Kind:
@@ -218,7 +216,6 @@ class Matcher:
             if serving_embedder(self.settings) is None:  # afterwards only a swap changes it
                 record_serving(self.settings, self._serving.ref)
         self.reload_ranker()
-        self.market()
         return done
 
     # ------------------------------------------------------------------ ranking
