@@ -1,8 +1,4 @@
-"""The FastAPI application: thin routes over `matching.service.Matcher`.
-
-Errors are always `{"detail": [{"field", "reason"}]}` with a 4xx status; an unexpected error
-is a 500 without details, logged without request data (no CV text or personal fields).
-"""
+"""The FastAPI application: thin routes over `matching.service.Matcher` (errors: api.errors)."""
 
 from __future__ import annotations
 
@@ -10,18 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import routes_matching, routes_models, routes_records
 from api.deps import MatcherDep
+from api.errors import error_response, http_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.schemas import ErrorResponse
 from matching.config import Settings
-from matching.geo import UnknownPostcodeError
-from matching.service import Matcher, NotFoundError, freeze_heap
+from matching.service import Matcher, freeze_heap
 
 log = logging.getLogger("werkmatch")
 
@@ -42,10 +37,7 @@ class BodyLimit:
             length = headers.get(b"content-length")
             too_big = length is not None and (not length.isdigit() or int(length) > limit)
             if too_big:
-                response = JSONResponse(
-                    {"detail": [{"field": "body", "reason": f"body larger than {limit} bytes"}]},
-                    status_code=413,
-                )
+                response = error_response(413, "body", f"body larger than {limit} bytes")
                 await response(scope, receive, send)
                 return
             received = 0
@@ -55,17 +47,12 @@ class BodyLimit:
                 message = await receive()
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(413, [{"field": "body", "reason": "body too large"}])
+                    raise http_error(413, "body", "body too large")
                 return message
 
             await self.app(scope, limited, send)
             return
         await self.app(scope, receive, send)
-
-
-def _field(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
 
 
 def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
@@ -81,7 +68,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher.market()  # before serving: 6 s at a million records, not on a request
         freeze_heap()
         yield
-        app.state.matcher.indexer.flush()
+        app.state.matcher.serving.indexer.flush()
 
     app = FastAPI(
         title="werkmatch",
@@ -101,52 +88,12 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimit)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = [
-            {"field": _field(e["loc"]), "reason": e["msg"].removeprefix("Value error, ")}
-            for e in exc.errors()
-        ]
-        return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        detail = (
-            exc.detail
-            if isinstance(exc.detail, list)
-            else [{"field": "", "reason": str(exc.detail)}]
-        )
-        return JSONResponse(
-            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
-
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": [{"field": "id", "reason": str(exc)}]}, status_code=404)
-
-    @app.exception_handler(UnknownPostcodeError)
-    async def _postcode(_: Request, exc: UnknownPostcodeError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": [{"field": "postcode", "reason": str(exc)}]}, status_code=422
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Type and route only: request bodies may hold CV text and personal fields.
-        log.error(
-            "unexpected %s on %s %s",
-            type(exc).__name__,
-            request.method,
-            getattr(request.scope.get("route"), "path", "?"),
-        )
-        return JSONResponse(
-            {"detail": [{"field": "", "reason": "internal error"}]}, status_code=500
-        )
+    install_error_handlers(app)
 
     @app.get("/health", tags=["service"])
     def health(matcher: MatcherDep) -> dict:
         """Model, ranker, index sizes and store status (no authentication, no personal data)."""
-        return matcher.health()
+        return matcher.health().as_dict()
 
     @app.get("/metrics", tags=["service"], include_in_schema=False)
     def prometheus(matcher: MatcherDep) -> Response:

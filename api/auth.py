@@ -1,19 +1,11 @@
-"""API keys (stored as SHA-256 hashes) mapped to roles, and what each role may do."""
+"""Roles and what each may do; the caller behind a key (keys live in the store's ledger)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import insert, select, update
-
-from matching.store import Store, api_keys
-
-KEY_PREFIX = "wm_"
+from matching.store import Store
 
 
 class Role(StrEnum):
@@ -61,65 +53,7 @@ class ApiKey:
         return permission in ROLE_PERMISSIONS[self.role]
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_key(store: Store, role: Role | str, label: str | None = None) -> str:
-    """Create a key for a role; returns the full key, which is shown once and never stored."""
-    role = Role(role)
-    key_id = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    with store.engine.begin() as conn:
-        conn.execute(
-            insert(api_keys).values(
-                key_id=key_id,
-                key_hash=_digest(secret),
-                role=role.value,
-                label=label,
-                created_at=dt.datetime.now(dt.UTC),
-            )
-        )
-    return f"{KEY_PREFIX}{key_id}.{secret}"
-
-
-def verify_key(store: Store, key: str) -> ApiKey | None:
+def authenticate(store: Store, key: str) -> ApiKey | None:
     """The caller behind a presented key, or None when unknown, malformed or revoked."""
-    if not key.startswith(KEY_PREFIX) or "." not in key:
-        return None
-    key_id, _, secret = key[len(KEY_PREFIX) :].partition(".")
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            select(api_keys.c.key_hash, api_keys.c.role, api_keys.c.revoked_at).where(
-                api_keys.c.key_id == key_id
-            )
-        ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.key_hash, _digest(secret)):
-        return None
-    return ApiKey(key_id, Role(row.role))
-
-
-def revoke_key(store: Store, key_id: str) -> bool:
-    with store.engine.begin() as conn:
-        result = conn.execute(
-            update(api_keys)
-            .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=dt.datetime.now(dt.UTC))
-        )
-    return result.rowcount > 0
-
-
-def list_keys(store: Store) -> list[dict]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                api_keys.c.key_id,
-                api_keys.c.role,
-                api_keys.c.label,
-                api_keys.c.created_at,
-                api_keys.c.revoked_at,
-            )
-        )
-        return [dict(r._mapping) for r in rows]
+    found = store.ledger.key_role(key)
+    return None if found is None else ApiKey(found[0], Role(found[1]))

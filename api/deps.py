@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, Request
 
-from api.auth import ApiKey, Permission, verify_key
+from api.auth import ApiKey, Permission, authenticate
+from api.errors import http_error
 from matching.service import Matcher
 
 
@@ -26,15 +27,11 @@ def current_key(
 ) -> ApiKey:
     """The caller behind `Authorization: Bearer KEY`; 401 when missing or wrong."""
     if not authorization:
-        raise HTTPException(
-            401, [{"field": "Authorization", "reason": "missing API key"}], headers=_UNAUTHORIZED
-        )
+        raise http_error(401, "Authorization", "missing API key", _UNAUTHORIZED)
     scheme, _, token = authorization.partition(" ")
-    key = verify_key(matcher.store, token.strip()) if scheme.lower() == "bearer" else None
+    key = authenticate(matcher.store, token.strip()) if scheme.lower() == "bearer" else None
     if key is None:
-        raise HTTPException(
-            401, [{"field": "Authorization", "reason": "invalid API key"}], headers=_UNAUTHORIZED
-        )
+        raise http_error(401, "Authorization", "invalid API key", _UNAUTHORIZED)
     return key
 
 
@@ -46,10 +43,7 @@ def requires(*permissions: Permission) -> Callable[[ApiKey], ApiKey]:
 
     def check(key: CurrentKey) -> ApiKey:
         if not any(key.may(p) for p in permissions):
-            raise HTTPException(
-                403,
-                [{"field": "Authorization", "reason": f"role {key.role.value} may not do this"}],
-            )
+            raise http_error(403, "Authorization", f"role {key.role.value} may not do this")
         return key
 
     return check
@@ -61,7 +55,7 @@ def audit(request: Request, key: ApiKey, jobseeker_ids: Sequence[str], purpose: 
         return
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    request.app.state.matcher.store.write_audit(
+    request.app.state.matcher.store.ledger.write_audit(
         key.key_id, key.role.value, endpoint, list(jobseeker_ids), purpose
     )
 

@@ -34,9 +34,9 @@ class Metrics:
         )
 
     def render(self, matcher) -> bytes:
-        for kind, info in matcher.health()["indexes"].items():
-            self.index_vectors.labels(kind).set(info["vectors"])
-            self.index_bytes.labels(kind).set(info["bytes"])
+        for kind, info in matcher.health().indexes.items():
+            self.index_vectors.labels(kind).set(info.vectors)
+            self.index_bytes.labels(kind).set(info.bytes)
         return generate_latest(self.registry)
 
 

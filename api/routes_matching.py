@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import StringConstraints
 
-from api.auth import ApiKey, Permission, create_key, list_keys, revoke_key
+from api.auth import ApiKey, Permission
 from api.deps import MatcherDep, PurposeHeader, audit, requires
 from api.schemas import (
     AuditPublic,
@@ -20,10 +20,10 @@ from api.schemas import (
     OutcomePublic,
     ShortlistPublic,
 )
+from matching.errors import NotFoundError
 from matching.filters import Overrides
-from matching.labour_market import occupation_group
+from matching.labour_market import market_table
 from matching.records import Licence
-from matching.store import Kind
 
 router = APIRouter(prefix="/v1")
 
@@ -121,14 +121,8 @@ def add_outcome(
     key: Annotated[ApiKey, Depends(requires(Permission.OUTCOMES))],
 ) -> OutcomePublic:
     """Record what happened to a proposed candidate (invited, placed, rejected + reason)."""
-    for field, kind, rid in (
-        ("vacancy_id", Kind.VACANCIES, body.vacancy_id),
-        ("jobseeker_id", Kind.JOBSEEKERS, body.jobseeker_id),
-    ):
-        if matcher.store.rowid(kind, rid) is None:
-            raise HTTPException(404, [{"field": field, "reason": f"{rid!r} not found"}])
-    matcher.store.add_outcomes(
-        [{**body.model_dump(), "outcome": body.outcome.value, "source": f"api:{key.key_id}"}]
+    matcher.record_outcome(
+        body.vacancy_id, body.jobseeker_id, body.outcome, body.reason, f"api:{key.key_id}"
     )
     return OutcomePublic(**body.model_dump())
 
@@ -144,26 +138,7 @@ def labour_market(
     ] = None,
 ) -> LabourMarketPublic:
     """Tension per occupation group and arbeidsmarktregio, with counts (no personal data)."""
-    table = matcher.market().table
-    if region:
-        table = table.filter(table["region"] == region)
-    if occupation:
-        group = (
-            occupation_group(occupation)
-            if occupation.startswith("http")
-            else (occupation[:2] if occupation.isdigit() else None)
-        )
-        if group is None:
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "field": "occupation",
-                        "reason": "not an ISCO code nor a known ESCO occupation URI",
-                    }
-                ],
-            )
-        table = table.filter(table["group"] == group)
+    table = market_table(matcher.market(), region, occupation)
     rows = [LabourMarketRow(tension_class=r.pop("class"), **r) for r in table.to_dicts()]
     return LabourMarketPublic(count=len(rows), data=rows)
 
@@ -176,7 +151,7 @@ def read_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> AuditPublic:
     """Who received which jobseekers' data, when, where and why (newest first)."""
-    rows = matcher.store.audit_rows(limit=limit, jobseeker_id=jobseeker_id)
+    rows = matcher.store.ledger.audit_rows(limit=limit, jobseeker_id=jobseeker_id)
     return AuditPublic(count=len(rows), data=rows)
 
 
@@ -184,13 +159,13 @@ def read_audit(
 def new_key(
     body: KeyCreate, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
 ) -> KeyCreated:
-    secret = create_key(matcher.store, body.role, body.label)
-    return KeyCreated(key_id=secret[3:].split(".")[0], role=body.role, key=secret)
+    made = matcher.store.ledger.create_key(body.role.value, body.label)
+    return KeyCreated(key_id=made.key_id, role=body.role, key=made.key)
 
 
 @router.get("/keys", tags=["admin"])
 def keys(matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]) -> dict:
-    data = list_keys(matcher.store)
+    data = matcher.store.ledger.list_keys()
     return {"count": len(data), "data": data}
 
 
@@ -198,5 +173,5 @@ def keys(matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission
 def revoke(
     key_id: str, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
 ) -> None:
-    if not revoke_key(matcher.store, key_id):
-        raise HTTPException(404, [{"field": "key_id", "reason": f"{key_id!r} not found"}])
+    if not matcher.store.ledger.revoke_key(key_id):
+        raise NotFoundError(f"{key_id!r} not found", "key_id")

@@ -28,7 +28,7 @@ def model_info(matcher: MatcherDep, key: ModelReader) -> ModelPublic:
         ranker=r.model.kind if r else "cosine",
         version=r.version if r else None,
         metrics=r.metrics if r else {},
-        embedding_model=matcher.embedder.model_id,
+        embedding_model=matcher.serving.embedder.model_id,
     )
 
 

@@ -6,16 +6,16 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiKey, Permission
 from api.deps import MatcherDep, PurposeHeader, audit, requires
+from api.errors import http_error
 from api.schemas import IngestReportPublic
 from matching.ingest import FORMATS, IngestFileError, IngestReport
-from matching.records import Jobseeker, Vacancy
+from matching.records import Jobseeker, Kind, Vacancy
 from matching.service import Matcher
-from matching.store import Kind
 
 MAX_BULK_BYTES = 50 * 1024 * 1024
 CONTENT_TYPES = {
@@ -35,29 +35,6 @@ VacancyReader = Annotated[ApiKey, Depends(requires(Permission.VACANCIES_READ))]
 Eraser = Annotated[ApiKey, Depends(requires(Permission.ERASE))]
 
 
-def _create(matcher: Matcher, kind: Kind, record) -> None:
-    if matcher.store.get(kind, record.id) is not None:
-        raise HTTPException(
-            409, [{"field": "id", "reason": f"{record.id!r} exists already; use PUT to replace it"}]
-        )
-    matcher.upsert([record])
-
-
-def _replace(matcher: Matcher, kind: Kind, record_id: str, record) -> None:
-    if record.id != record_id:
-        raise HTTPException(
-            422,
-            [
-                {
-                    "field": "id",
-                    "reason": f"body id {record.id!r} differs from path id {record_id!r}",
-                }
-            ],
-        )
-    matcher.get(kind, record_id)  # 404 when unknown
-    matcher.upsert([record])
-
-
 async def _bulk(request: Request, matcher: Matcher, kind: Kind, fmt: str | None) -> IngestReport:
     suffix = (
         f".{fmt}"
@@ -65,28 +42,22 @@ async def _bulk(request: Request, matcher: Matcher, kind: Kind, fmt: str | None)
         else CONTENT_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip())
     )
     if suffix not in FORMATS:
-        raise HTTPException(
+        raise http_error(
             415,
-            [
-                {
-                    "field": "Content-Type",
-                    "reason": "send text/csv, application/x-ndjson or "
-                    "application/vnd.apache.parquet (or ?format=csv|jsonl|parquet)",
-                }
-            ],
+            "Content-Type",
+            "send text/csv, application/x-ndjson or "
+            "application/vnd.apache.parquet (or ?format=csv|jsonl|parquet)",
         )
     body = await request.body()
     if len(body) > MAX_BULK_BYTES:
-        raise HTTPException(
-            413, [{"field": "body", "reason": f"larger than {MAX_BULK_BYTES // 2**20} MB"}]
-        )
+        raise http_error(413, "body", f"larger than {MAX_BULK_BYTES // 2**20} MB")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(body)
         try:
             return await run_in_threadpool(matcher.ingest, kind, path, False)
         except IngestFileError as exc:
-            raise HTTPException(422, [{"field": "body", "reason": str(exc)}]) from exc
+            raise http_error(422, "body", str(exc)) from exc
 
 
 def _report(r: IngestReport) -> IngestReportPublic:
@@ -109,7 +80,7 @@ BulkFormat = Annotated[
 @router.post("/jobseekers", status_code=201, response_model=Jobseeker, tags=["werkcoach"])
 def create_jobseeker(body: Jobseeker, matcher: MatcherDep, key: Werkcoach) -> Jobseeker:
     """Register a jobseeker (werkzoekende)."""
-    _create(matcher, Kind.JOBSEEKERS, body)
+    matcher.create(body)
     return body
 
 
@@ -132,7 +103,7 @@ def replace_jobseeker(
     jobseeker_id: str, body: Jobseeker, matcher: MatcherDep, key: Werkcoach
 ) -> Jobseeker:
     """Replace a jobseeker's profile."""
-    _replace(matcher, Kind.JOBSEEKERS, jobseeker_id, body)
+    matcher.replace(jobseeker_id, body)
     return body
 
 
@@ -170,7 +141,7 @@ async def bulk_jobseekers(
 @router.post("/vacancies", status_code=201, response_model=Vacancy, tags=["accountmanager"])
 def create_vacancy(body: Vacancy, matcher: MatcherDep, key: VacancyWriter) -> Vacancy:
     """Register a vacancy (vacature)."""
-    _create(matcher, Kind.VACANCIES, body)
+    matcher.create(body)
     return body
 
 
@@ -183,7 +154,7 @@ def read_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyReader) -> Va
 def replace_vacancy(
     vacancy_id: str, body: Vacancy, matcher: MatcherDep, key: VacancyWriter
 ) -> Vacancy:
-    _replace(matcher, Kind.VACANCIES, vacancy_id, body)
+    matcher.replace(vacancy_id, body)
     return body
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Role
+from matching.outcomes import OutcomeKind
 from matching.shortlist import Match, Shortlist
-from matching.store import OutcomeKind
 
 
 class CriterionPublic(BaseModel):

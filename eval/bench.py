@@ -33,11 +33,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from demo.world import generate
 from matching.config import Settings
 from matching.ingest import IngestReport
+from matching.query import eligible, query_vector
+from matching.records import Kind
 from matching.service import Matcher, freeze_heap
-from matching.store import Kind
-from matching.texts import record_text, text_hash
+from matching.texts import record_text
+from matching.timing import stage
 from matching.vector_index import ann_recall, exact_top
 from models.embedder import Embedder
 from models.registry import ServedRanker
@@ -66,8 +69,6 @@ def build_world(
 
     An existing directory of that size is reused (its stage timings from its first build).
     """
-    from training.demo_world import generate
-
     settings = Settings(
         home=home, model_dir=e5.model_dir, follow_embedder_champion=False, retrieve_n=500
     )
@@ -77,29 +78,29 @@ def build_world(
         matcher.prepare(progress=progress)  # indexes saved and the served model recorded
         return matcher, json.loads(done.read_text())
     figures: dict[str, float] = {}
-    start = time.perf_counter()
     vacancies = max(300, size // 100)
-    world = generate(
-        size, vacancies, seed=seed, progress=progress, max_outcome_vacancies=min(vacancies, 300)
-    )
-    figures["generate_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
-        report = IngestReport(kind=kind.value)
-        matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress, embed=False)
-    figures["ingest_records_per_s"] = (size + vacancies) / (time.perf_counter() - start)
-    matcher.store.add_outcomes(
+    with stage() as took:
+        world = generate(
+            size, vacancies, seed=seed, progress=progress, max_outcome_vacancies=min(vacancies, 300)
+        )
+    figures["generate_s"] = took.seconds
+    with stage() as took:
+        for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
+            report = IngestReport(kind=kind.value)
+            matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress, embed=False)
+    figures["ingest_records_per_s"] = (size + vacancies) / took.seconds
+    matcher.store.ledger.add_outcomes(
         {**r, "source": "demo"} for r in world.outcomes.iter_rows(named=True)
     )
     texts = [record_text(r) for r in _sample_records(matcher, 1000)]
     figures["embed_e5_texts_per_s"] = _rate(e5, texts)
-    start = time.perf_counter()
-    for kind in Kind:
-        matcher.indexer.embed_pending(kind, progress=progress)
-    figures["embed_texts_per_s"] = (size + vacancies) / (time.perf_counter() - start)
-    start = time.perf_counter()
-    matcher.prepare(progress=progress)  # builds both indexes from the store's vectors
-    figures["index_build_s"] = time.perf_counter() - start
+    with stage() as took:
+        for kind in Kind:
+            matcher.serving.indexer.embed_pending(kind, progress=progress)
+    figures["embed_texts_per_s"] = (size + vacancies) / took.seconds
+    with stage() as took:
+        matcher.prepare(progress=progress)  # builds both indexes from the store's vectors
+    figures["index_build_s"] = took.seconds
     done.write_text(json.dumps(figures))
     return matcher, figures
 
@@ -111,29 +112,27 @@ def _sample_records(matcher: Matcher, n: int) -> list:
 
 def _rate(embedder: Embedder, texts: list[str]) -> float:
     embedder.encode(texts[:32], "passage")
-    start = time.perf_counter()
-    embedder.encode(texts, "passage")
-    return len(texts) / (time.perf_counter() - start)
+    with stage() as took:
+        embedder.encode(texts, "passage")
+    return len(texts) / took.seconds
 
 
 def measure_recall(matcher: Matcher, vacancy_ids: list[str]) -> dict[str, float]:
     """recall@100 of the jobseeker index against exact search, plain and among the eligible."""
-    index = matcher.indexer.index(Kind.JOBSEEKERS)
-    ids, vectors = matcher.store.load_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id)
-    table = matcher.indexer.table(Kind.JOBSEEKERS)
-    queries, eligible = [], []
+    ctx = matcher.context()
+    index = ctx.serving.indexer.index(Kind.JOBSEEKERS)
+    ids, vectors = matcher.store.vectors.load(Kind.JOBSEEKERS, ctx.serving.model_id)
+    queries, pools = [], []
     for vid in vacancy_ids:
         vacancy = matcher.get(Kind.VACANCIES, vid)
-        text = record_text(vacancy)
-        rowid = matcher.store.rowid(Kind.VACANCIES, vid)
-        queries.append(matcher.indexer.query_vector(Kind.VACANCIES, rowid, text_hash(text), text))
-        eligible.append(table.jobseekers_for(vacancy).rowids)
+        queries.append(query_vector(ctx, vacancy))
+        pools.append(eligible(ctx, vacancy).rowids)
     q = np.stack(queries)
     _, found = index.search(q, 100)
     plain = ann_recall(found, ids[exact_top(vectors, q, 100)])
     position = {int(r): i for i, r in enumerate(ids)}
     hits, filtered = [], []
-    for query, among in zip(q, eligible, strict=True):
+    for query, among in zip(q, pools, strict=True):
         if len(among) < 100:
             continue  # too few eligible to ask for 100
         pos = np.array([position[int(r)] for r in among])
@@ -152,12 +151,9 @@ def measure_recall(matcher: Matcher, vacancy_ids: list[str]) -> dict[str, float]
 def _compare_indexes(matcher: Matcher, vacancy_ids: list[str]) -> list[dict[str, object]]:
     from eval.index_choice import compare
 
-    _, vectors = matcher.store.load_embeddings(Kind.JOBSEEKERS, matcher.embedder.model_id)
-    queries = []
-    for vid in vacancy_ids:
-        text = record_text(matcher.get(Kind.VACANCIES, vid))
-        rowid = matcher.store.rowid(Kind.VACANCIES, vid)
-        queries.append(matcher.indexer.query_vector(Kind.VACANCIES, rowid, text_hash(text), text))
+    ctx = matcher.context()
+    _, vectors = matcher.store.vectors.load(Kind.JOBSEEKERS, ctx.serving.model_id)
+    queries = [query_vector(ctx, matcher.get(Kind.VACANCIES, vid)) for vid in vacancy_ids]
     return compare(vectors, np.stack(queries))
 
 
@@ -169,9 +165,9 @@ def shortlist_latency(matcher: Matcher, vacancy_ids: list[str], k: int = 20) -> 
     freeze_heap()
     out = []
     for vid in vacancy_ids:
-        start = time.perf_counter()
-        matcher.shortlist(vid, k=k)
-        out.append((time.perf_counter() - start) * 1000)
+        with stage() as took:
+            matcher.shortlist(vid, k=k)
+        out.append(took.ms)
     return out
 
 
@@ -180,7 +176,7 @@ def exact_matcher(matcher: Matcher, folder: Path) -> Matcher:
     settings = matcher.settings.model_copy(
         update={"index_dir": folder, "exact_index_max": 10**9, "index_spec": None}
     )
-    exact = Matcher(settings, embedder=matcher.embedder)
+    exact = Matcher(settings, embedder=matcher.serving.embedder)
     exact.ranker = matcher.ranker
     return exact
 
@@ -248,9 +244,7 @@ def http_latency(
     concurrency: int = 4,
 ) -> dict[str, float]:
     """Shortlists over HTTP from a separate server process: latency and throughput."""
-    from api.auth import Role, create_key
-
-    key = create_key(matcher.store, Role.MATCHMAKER, "bench")
+    key = matcher.store.ledger.create_key("matchmaker", "bench").key
     headers = {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
     tracking = tracking_uri if matcher.ranker is not None else None
     with (
@@ -263,17 +257,16 @@ def http_latency(
     ):
 
         def one(vid: str) -> float:
-            start = time.perf_counter()
-            client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
-            return (time.perf_counter() - start) * 1000
+            with stage() as took:
+                client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
+            return took.ms
 
         for vid in vacancy_ids[:20]:
             one(vid)
         latencies = [one(vid) for vid in vacancy_ids]
-        start = time.perf_counter()
-        with ThreadPoolExecutor(concurrency) as pool:
+        with stage() as took, ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(one, vacancy_ids))
-        throughput = len(vacancy_ids) / (time.perf_counter() - start)
+        throughput = len(vacancy_ids) / took.seconds
         server_mb = rss_mb(pid)
     return {
         "server_start_s": start_s,
@@ -309,7 +302,7 @@ def bench_size(
     rng = np.random.default_rng(0)
     ids = matcher.store.ids(Kind.VACANCIES)
     queries = [ids[i] for i in rng.integers(0, len(ids), setup.requests)]
-    index = matcher.indexer.index(Kind.JOBSEEKERS)
+    index = matcher.serving.indexer.index(Kind.JOBSEEKERS)
     out: dict[str, object] = {
         "size": matcher.store.count(Kind.JOBSEEKERS),
         "vacancies": len(ids),
@@ -334,7 +327,7 @@ def bench_size(
         out["http_error"] = str(e)
     if compare_indexes:  # last: its index builds leave FAISS's worker threads busy a while
         out["index_choice"] = _compare_indexes(matcher, queries[:RECALL_QUERIES])
-    out["ranker"] = matcher.health()["ranker"]["name"]
+    out["ranker"] = matcher.health().ranker.name
     out["requests"] = setup.requests
     return out
 

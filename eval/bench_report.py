@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from eval.index_choice import markdown as choice_table
+from eval.plots import figure
 
 
 def write_report(results: list[dict], root: Path) -> Path:
@@ -21,43 +22,35 @@ NAN = float("nan")
 
 
 def plot(results: list[dict], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sizes = [r["size"] for r in results]
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 3.8))
-    for key, label, style in (
-        ("shortlist_p50_ms", "in-process p50", "-o"),
-        ("shortlist_p99_ms", "in-process p99", "-o"),
-        ("http_p50_ms", "HTTP p50", "--s"),
-        ("http_p99_ms", "HTTP p99", "--s"),
-        ("exact_p50_ms", "exact brute force p50", ":^"),
-    ):
-        a.plot(sizes, [r.get(key, NAN) for r in results], style, label=label)
-    a.axhline(50, color="grey", lw=0.8, ls="--")
-    a.set(xscale="log", xlabel="jobseekers", ylabel="ms", title="shortlist latency (top 20)")
-    a.legend(fontsize=7)
-    b.plot(sizes, [r["index_bytes_per_profile"] for r in results], "-o", label="index")
-    b.plot(
-        sizes,
-        [r.get("server_rss_mb", NAN) * 2**20 / r["size"] for r in results],
-        "--s",
-        label="whole server process",
-    )
-    b.axhline(1024, color="grey", lw=0.8, ls="--")
-    b.set(xscale="log", yscale="log", xlabel="jobseekers", ylabel="bytes per profile")
-    b.set_title("memory")
-    b.legend(fontsize=7)
-    c.plot(sizes, [r["recall_at_100"] for r in results], "-o", label="plain")
-    c.plot(sizes, [r["recall_at_100_filtered"] for r in results], "--s", label="among eligible")
-    c.axhline(0.95, color="grey", lw=0.8, ls="--")
-    c.set(xscale="log", xlabel="jobseekers", ylim=(0.8, 1.005), title="recall@100 vs exact")
-    c.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 3, figsize=(14, 3.8)) as (_, (a, b, c)):
+        for key, label, style in (
+            ("shortlist_p50_ms", "in-process p50", "-o"),
+            ("shortlist_p99_ms", "in-process p99", "-o"),
+            ("http_p50_ms", "HTTP p50", "--s"),
+            ("http_p99_ms", "HTTP p99", "--s"),
+            ("exact_p50_ms", "exact brute force p50", ":^"),
+        ):
+            a.plot(sizes, [r.get(key, NAN) for r in results], style, label=label)
+        a.axhline(50, color="grey", lw=0.8, ls="--")
+        a.set(xscale="log", xlabel="jobseekers", ylabel="ms", title="shortlist latency (top 20)")
+        a.legend(fontsize=7)
+        b.plot(sizes, [r["index_bytes_per_profile"] for r in results], "-o", label="index")
+        b.plot(
+            sizes,
+            [r.get("server_rss_mb", NAN) * 2**20 / r["size"] for r in results],
+            "--s",
+            label="whole server process",
+        )
+        b.axhline(1024, color="grey", lw=0.8, ls="--")
+        b.set(xscale="log", yscale="log", xlabel="jobseekers", ylabel="bytes per profile")
+        b.set_title("memory")
+        b.legend(fontsize=7)
+        c.plot(sizes, [r["recall_at_100"] for r in results], "-o", label="plain")
+        c.plot(sizes, [r["recall_at_100_filtered"] for r in results], "--s", label="among eligible")
+        c.axhline(0.95, color="grey", lw=0.8, ls="--")
+        c.set(xscale="log", xlabel="jobseekers", ylim=(0.8, 1.005), title="recall@100 vs exact")
+        c.legend(fontsize=7)
     return path
 
 

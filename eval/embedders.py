@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from eval.plots import figure
 from eval.titles import TitleMetrics, evaluate_run, read_benchmark, run_from_scores, title_ranker
 from matching.titles import DEFAULT_WEIGHTS, TitleRanker, fuse
 
@@ -65,24 +66,17 @@ def comparison_plot(
     metrics: dict[str, dict[str, TitleMetrics]], path: Path, current_label: str
 ) -> Path:
     """Bars of NDCG@10 and MRR per evaluation set, current against candidate embedder."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
     subsets = [s for s in SUBSETS if all(s in m for m in metrics.values())]
     names = {"current": current_label, "candidate": "fijn-afgesteld"}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, metric in zip(axes, ("ndcg10", "mrr"), strict=True):
-        for i, (name, per_set) in enumerate(metrics.items()):
-            values = [getattr(per_set[s], metric) for s in subsets]
-            ax.bar(np.arange(len(subsets)) + i * 0.4, values, width=0.4, label=names[name])
-        ax.set_xticks(np.arange(len(subsets)) + 0.2, [SUBSETS[s] for s in subsets], fontsize=8)
-        ax.set_title({"ndcg10": "NDCG@10", "mrr": "MRR"}[metric])
-        ax.set_ylim(0, 1)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(10, 3.6)) as (_, axes):
+        for ax, metric in zip(axes, ("ndcg10", "mrr"), strict=True):
+            for i, (name, per_set) in enumerate(metrics.items()):
+                values = [getattr(per_set[s], metric) for s in subsets]
+                ax.bar(np.arange(len(subsets)) + i * 0.4, values, width=0.4, label=names[name])
+            ax.set_xticks(np.arange(len(subsets)) + 0.2, [SUBSETS[s] for s in subsets], fontsize=8)
+            ax.set_title({"ndcg10": "NDCG@10", "mrr": "MRR"}[metric])
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=8)
     return path

@@ -8,20 +8,18 @@ the store's deletions and updates, so one that cannot is ruled out for serving).
 
 from __future__ import annotations
 
-import math
-import time
-
 import faiss
 import numpy as np
 
-from matching.vector_index import NPROBES, ann_recall, exact_top
+from matching.timing import stage
+from matching.vector_index import NPROBES, ann_recall, exact_top, ivf_cells, train_quantiser
 
 EF_SEARCH = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
 def candidates(n: int, dim: int) -> list[str]:
     """IVF with 8-bit and fp16 scalar quantisation and with product quantisation, and HNSW."""
-    nlist = int(max(1, min(65536, 4 * math.sqrt(n), n // 39)))
+    nlist = ivf_cells(n)
     return [
         f"IVF{nlist},SQ8",
         f"IVF{nlist},SQfp16",
@@ -33,9 +31,9 @@ def candidates(n: int, dim: int) -> list[str]:
 def _search_ms(index: faiss.Index, queries: np.ndarray, k: int, params) -> tuple[np.ndarray, float]:
     times, found = [], []
     for q in queries:
-        start = time.perf_counter()
-        found.append(index.search(q[None], k, params=params)[1][0])
-        times.append((time.perf_counter() - start) * 1000)
+        with stage() as took:
+            found.append(index.search(q[None], k, params=params)[1][0])
+        times.append(took.ms)
     return np.stack(found), float(np.median(times))
 
 
@@ -49,13 +47,12 @@ def measure(
 ) -> dict[str, object]:
     """Build one candidate and tune it to the recall target."""
     n, dim = vectors.shape
-    start = time.perf_counter()
-    index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        sample = vectors[np.random.default_rng(0).choice(n, min(n, 100_000), replace=False)]
-        index.train(sample)
-    index.add(vectors)
-    build_s = time.perf_counter() - start
+    with stage() as took:
+        index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
+        if not index.is_trained:
+            train_quantiser(index, vectors)
+        index.add(vectors)
+    build_s = took.seconds
     ivf = spec.startswith("IVF")
     grid = [p for p in NPROBES if p <= index.nlist] if ivf else list(EF_SEARCH)
     row: dict[str, object] = {"spec": spec, "build_s": build_s, "deletes": ivf}
@@ -81,9 +78,9 @@ def compare(
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     specs = specs or candidates(*vectors.shape)
-    start = time.perf_counter()
-    truth = exact_top(vectors, queries, k)
-    exact_ms = (time.perf_counter() - start) * 1000 / len(queries)
+    with stage() as took:
+        truth = exact_top(vectors, queries, k)
+    exact_ms = took.ms / len(queries)
     rows = [
         {
             "spec": "Flat (exact)",

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from demo.load import truth_dir
+from demo.truth import DemoTruth
 from eval.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.records import AgeBand
+from matching.outcomes import GAIN, outcome_frame, split_of
+from matching.query import candidates, query_vector
+from matching.ranking import ranker_name
+from matching.records import AgeBand, Kind
 from matching.service import Matcher
-from matching.store import Kind
-from matching.texts import record_text, text_hash
 from models.registry import ServedRanker
-from training.demo_load import truth_dir
-from training.demo_truth import DemoTruth
-from training.ranker_data import GAIN, outcome_frame, split_of
 
 log = logging.getLogger("werkmatch")
 
@@ -61,7 +61,7 @@ class _Relevance:
             else ("outcomes (placed 3, invited 1)")
         )
         if self.truth is None:
-            o = outcome_frame(matcher)
+            o = outcome_frame(matcher.store.ledger)
             self.outcomes: dict[str, dict[str, float]] = {}
             for v, j, out in o.select("vacancy_id", "jobseeker_id", "outcome").iter_rows():
                 self.outcomes.setdefault(v, {})[j] = GAIN[out]
@@ -84,8 +84,6 @@ def evaluate(
     max_vacancies: int | None = None,
 ) -> Evaluation:
     """Evaluate the three methods on the held-out vacancies in one run."""
-    from matching.ranking import ranker_name
-
     ranker = ranker if ranker is not None else matcher.ranker
     rel = _Relevance(matcher)
     vacancy_ids = rel.vacancies(matcher)[:max_vacancies]
@@ -93,7 +91,8 @@ def evaluate(
     top_counts = np.zeros(3)  # top-10 members, of which 45+, of which > 12 months
     pool_counts = np.zeros(3)  # suitable retrieved, of which 45+, of which > 12 months
     per_vacancy = []
-    js_index = matcher.indexer.index(Kind.JOBSEEKERS)
+    ctx = matcher.context()
+    js_index = ctx.serving.indexer.index(Kind.JOBSEEKERS)
     for vid in tqdm(vacancy_ids, desc="evaluating", disable=not progress):
         vacancy = matcher.get(Kind.VACANCIES, vid)
         grades = rel.grades(vid)
@@ -101,22 +100,13 @@ def evaluate(
         if not relevant:
             continue
         all_gains = list(grades.values())
-        text = record_text(vacancy)
-        q = matcher.indexer.query_vector(
-            Kind.VACANCIES, matcher.store.rowid(Kind.VACANCIES, vid), text_hash(text), text
-        )
-        _, ids = js_index.search(q, 50)
+        _, ids = js_index.search(query_vector(ctx, vacancy), 50)
         plain = matcher.store.by_rowids(Kind.JOBSEEKERS, ids[0][ids[0] >= 0].tolist())
         rankings = {"cosine": [plain[int(r)].id for r in ids[0] if int(r) in plain]}
-        eligible = matcher.indexer.table(Kind.JOBSEEKERS).jobseekers_for(vacancy)
-        got = matcher.retrieve(Kind.VACANCIES, vacancy, Kind.JOBSEEKERS, eligible.rowids)
-        found = got.records
-        rankings["cosine_filters"] = [j.id for j in found]
-        pairs = matcher.score_for_vacancy(
-            vacancy, got.rowids, got.similarities, found, ranker=ranker, occupations=got.occupations
-        )
-        order = np.argsort(-pairs.scores, kind="stable")
-        rankings["ranker"] = [found[i].id for i in order if pairs.checks.passed[i]]
+        found = candidates(ctx, vacancy, ranker)
+        rankings["cosine_filters"] = [j.id for j in found.records]
+        order = np.argsort(-found.pairs.scores, kind="stable")
+        rankings["ranker"] = [found.records[i].id for i in order if found.passed[i]]
         row = {"vacancy_id": vid, "relevant": len(relevant)}
         for method, ranked in rankings.items():
             gains = [grades.get(j, 0) for j in ranked]
@@ -129,10 +119,10 @@ def evaluate(
                 sums[method][name].append(value)
                 row[f"{method}:{name}"] = value
         per_vacancy.append(row)
-        by_id = {j.id: j for j in found}
+        by_id = {j.id: j for j in found.records}
         for j in rankings["ranker"][:10]:
             top_counts += _flags(by_id[j])
-        for j in found:
+        for j in found.records:
             if j.id in relevant:
                 pool_counts += _flags(j)
     metrics: dict[str, dict[str, float]] = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.offline import METHODS, Evaluation
+from eval.plots import figure
 
 LABELS = {
     "cosine": "cosine only",
@@ -19,43 +20,32 @@ LABELS = {
 
 
 def _plots(ev: Evaluation, folder: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     metrics = list(ev.metrics)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for i, method in enumerate(METHODS):
-        ax.bar(
-            np.arange(len(metrics)) + i * 0.27,
-            [ev.metrics[m][method] for m in metrics],
-            width=0.27,
-            label=LABELS[method],
-        )
-    ax.set_xticks(np.arange(len(metrics)) + 0.27, metrics)
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Held-out vacatures (n={ev.vacancies})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
     quality = folder / "quality.png"
-    fig.savefig(quality, dpi=110)
-    plt.close(fig)
+    with figure(quality, figsize=(7, 3.5)) as (_, ax):
+        for i, method in enumerate(METHODS):
+            ax.bar(
+                np.arange(len(metrics)) + i * 0.27,
+                [ev.metrics[m][method] for m in metrics],
+                width=0.27,
+                label=LABELS[method],
+            )
+        ax.set_xticks(np.arange(len(metrics)) + 0.27, metrics)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Held-out vacatures (n={ev.vacancies})")
+        ax.legend(fontsize=8)
 
     e = ev.exposure
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    groups = [("45+", "age_45_plus"), (">12 mnd werkloos", "unemployed_12m_plus")]
-    x = np.arange(len(groups))
-    ax.bar(x - 0.2, [e[f"share_suitable_{k}"] for _, k in groups], 0.4, label="geschikt")
-    ax.bar(x + 0.2, [e[f"share_top10_{k}"] for _, k in groups], 0.4, label="top 10 ranker")
-    ax.set_xticks(x, [g for g, _ in groups])
-    ax.set_ylabel("aandeel")
-    ax.set_title("Blootstelling: aandeel in de top 10 versus onder geschikte kandidaten")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
     fairness = folder / "exposure.png"
-    fig.savefig(fairness, dpi=110)
-    plt.close(fig)
+    with figure(fairness, figsize=(6, 3.2)) as (_, ax):
+        groups = [("45+", "age_45_plus"), (">12 mnd werkloos", "unemployed_12m_plus")]
+        x = np.arange(len(groups))
+        ax.bar(x - 0.2, [e[f"share_suitable_{k}"] for _, k in groups], 0.4, label="geschikt")
+        ax.bar(x + 0.2, [e[f"share_top10_{k}"] for _, k in groups], 0.4, label="top 10 ranker")
+        ax.set_xticks(x, [g for g, _ in groups])
+        ax.set_ylabel("aandeel")
+        ax.set_title("Blootstelling: aandeel in de top 10 versus onder geschikte kandidaten")
+        ax.legend(fontsize=8)
     return [quality, fairness]
 
 

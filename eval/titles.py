@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from matching.timing import stage
 from matching.titles import SIGNALS, TitleRanker, dense, fuse
 
 RUN_TAG = "werkmatch"
@@ -127,9 +127,9 @@ def normalise_throughput(index, titles: Sequence[str], warmup: int = 128) -> dic
     distinct = list(dict.fromkeys(titles))
     index.normalise(distinct[:warmup])
     timed = distinct[warmup:]
-    start = time.perf_counter()
-    index.normalise(timed)
-    seconds = time.perf_counter() - start
+    with stage() as took:
+        index.normalise(timed)
+    seconds = took.seconds
     return {"titles": len(timed), "seconds": seconds, "titles_per_s": len(timed) / seconds}
 
 

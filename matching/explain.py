@@ -9,7 +9,7 @@ from matching.filters import HOURS_TOLERANCE, PairChecks
 from matching.geo import geography
 from matching.labour_market import PHASES, tension_class
 from matching.occupations import LOW_CONFIDENCE
-from matching.records import Jobseeker, Vacancy
+from matching.records import UNKNOWN_OCCUPATION, Jobseeker, Occupation, Vacancy
 from matching.shortlist import Criterion
 from matching.taxonomy import taxonomy
 
@@ -29,10 +29,10 @@ def explain_pair(
     checks: PairChecks,
     i: int,
     contributions: dict[str, float],
-    occupations: tuple[str | None, str | None] = (None, None),
-    confidences: tuple[float, float] = (1.0, 1.0),
+    occupations: tuple[Occupation, Occupation] = (UNKNOWN_OCCUPATION, UNKNOWN_OCCUPATION),
 ) -> list[Criterion]:
-    """Every criterion of pair i, in a fixed order, with its contribution."""
+    """Every criterion of pair i, in a fixed order, with its contribution; `occupations`
+    are the vacancy's and the jobseeker's resolved occupations."""
     x = dict(zip(FEATURE_NAMES, feats.X[i], strict=True))
     c = contributions
     geo, tax = geography(), taxonomy()
@@ -61,7 +61,7 @@ def explain_pair(
     if missing:
         reason += f"; ontbreekt: {', '.join(missing)}"
     add("vaardigheden", skills, not missing if v.required_skills else None, reason)
-    v_occ, j_occ = (tax.get(u) if u else None for u in occupations)
+    v_occ, j_occ = (tax.get(o.uri) if o.uri else None for o in occupations)
     if v_occ and j_occ:
         if v_occ.uri == j_occ.uri:
             text = f"Zelfde beroep: {v_occ.label} (ISCO {v_occ.isco})"
@@ -77,9 +77,9 @@ def explain_pair(
         else:
             text = f"Ander beroep: {j_occ.label} (ISCO {j_occ.isco}) voor {v_occ.label}"
         doubts = [
-            f"{side} afgeleid met lage zekerheid ({conf:.2f}), niet meegewogen"
-            for side, conf in zip(("vacaturetitel", "gewenst beroep"), confidences, strict=True)
-            if conf < LOW_CONFIDENCE
+            f"{side} afgeleid met lage zekerheid ({o.confidence:.2f}), niet meegewogen"
+            for side, o in zip(("vacaturetitel", "gewenst beroep"), occupations, strict=True)
+            if o.confidence < LOW_CONFIDENCE
         ]
         if doubts:
             text += "; " + "; ".join(doubts)

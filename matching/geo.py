@@ -8,11 +8,15 @@ from importlib import resources
 import numpy as np
 import polars as pl
 
+from matching.errors import InvalidInputError
+
 EARTH_RADIUS_KM = 6371.0088
 
 
-class UnknownPostcodeError(ValueError):
+class UnknownPostcodeError(InvalidInputError):
     """A PC4 postcode that is not in the reference table."""
+
+    field = "postcode"
 
     def __init__(self, postcode: str) -> None:
         super().__init__(f"unknown PC4 postcode {postcode!r}")

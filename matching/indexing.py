@@ -17,7 +17,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from matching.candidates import CandidateTable
-from matching.store import Kind, Store
+from matching.records import Kind
+from matching.store import Store
+from matching.texts import text_hash
 from matching.vector_index import IndexMeta, VectorIndex, choose_spec
 from models.embedder import Embedder
 
@@ -65,18 +67,18 @@ class Indexer:
         `on_start(total)` and `on_batch(n)` report progress (e.g. of an embedder switch).
         """
         model_id = self.embedder.model_id
-        total = self.store.count_pending(kind, model_id)
+        total = self.store.vectors.count_pending(kind, model_id)
         if on_start:
             on_start(total)
         if not total:
             return 0
         bar = tqdm(total=total, desc=f"embedding {kind.value}", unit="text", disable=not progress)
         done, after = 0, 0
-        while page := self.store.pending_texts(kind, model_id, limit=PAGE, after=after):
+        while page := self.store.vectors.pending_texts(kind, model_id, limit=PAGE, after=after):
             for i in range(0, len(page), self.chunk):
                 part = page[i : i + self.chunk]
                 vectors = self.embedder.encode([t for _, _, t in part], "passage")
-                self.store.put_embeddings(kind, model_id, [(r, h) for r, h, _ in part], vectors)
+                self.store.vectors.put(kind, model_id, [(r, h) for r, h, _ in part], vectors)
                 bar.update(len(part))
                 if on_batch:
                     on_batch(len(part))
@@ -85,14 +87,27 @@ class Indexer:
         bar.close()
         return done
 
-    def query_vector(self, kind: Kind, rowid: int, text_hash: str, text: str) -> np.ndarray:
-        """The `query:` embedding of a record, cached in the store by text hash."""
+    def catch_up(
+        self,
+        kind: Kind,
+        progress: bool = False,
+        on_start: Callable[[int], None] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Embed what is pending, then apply the store's changes to the index and table:
+        what every write does before it returns. Returns how many texts were embedded."""
+        embedded = self.embed_pending(kind, progress, on_start, on_batch)
+        self.sync(kind)
+        return embedded
+
+    def query_vector(self, kind: Kind, rowid: int, text: str) -> np.ndarray:
+        """The `query:` embedding of a record's text, cached in the store by text hash."""
         model_id = self.embedder.model_id
-        ids, vecs = self.store.load_embeddings(kind, model_id, prompt="query", rowids=[rowid])
+        ids, vecs = self.store.vectors.load(kind, model_id, prompt="query", rowids=[rowid])
         if len(ids):
             return vecs[0]
         vec = self.embedder.encode([text], "query")[0]
-        self.store.put_embeddings(kind, model_id, [(rowid, text_hash)], vec[None, :], "query")
+        self.store.vectors.put(kind, model_id, [(rowid, text_hash(text))], vec[None, :], "query")
         return vec
 
     # ------------------------------------------------------------------ indexes
@@ -114,10 +129,10 @@ class Indexer:
             if kind not in self._indexes:
                 self._open(kind)
             index = self._indexes[kind]
-            revision = self.store.revision(kind)
+            revision = self.store.changes.revision(kind)
             if revision == index.meta.revision:
                 return 0
-            changed, deleted = self.store.changes_since(
+            changed, deleted = self.store.changes.since(
                 kind, index.meta.revision, self.embedder.model_id
             )
             stale = np.fromiter(changed | deleted, dtype=np.int64)
@@ -125,7 +140,7 @@ class Indexer:
                 self._rebuild(kind, revision)
                 return len(stale)
             index.remove(stale)
-            ids, vectors = self.store.load_embeddings(
+            ids, vectors = self.store.vectors.load(
                 kind, self.embedder.model_id, rowids=sorted(changed)
             )
             index.add(ids, vectors)
@@ -162,7 +177,7 @@ class Indexer:
     def _open(self, kind: Kind) -> None:
         loaded = VectorIndex.load(self.folder, kind.value, nprobe=self.nprobe)
         if loaded is None or loaded.meta.model_id != self.embedder.model_id:
-            self._rebuild(kind, self.store.revision(kind))
+            self._rebuild(kind, self.store.changes.revision(kind))
             return
         self._indexes[kind] = loaded
         table = CandidateTable()
@@ -172,7 +187,7 @@ class Indexer:
 
     def _rebuild(self, kind: Kind, revision: int) -> None:
         model_id = self.embedder.model_id
-        ids, vectors = self.store.load_embeddings(kind, model_id)
+        ids, vectors = self.store.vectors.load(kind, model_id)
         spec = choose_spec(len(ids), self.exact_max, self.spec)
         meta = IndexMeta(
             kind=kind.value, model_id=model_id, spec=spec, dim=self.embedder.dim, revision=revision

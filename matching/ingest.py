@@ -10,8 +10,7 @@ from typing import Any
 import polars as pl
 from pydantic import ValidationError
 
-from matching.records import Jobseeker, Vacancy, describe_errors
-from matching.store import RECORD_CLASS, Kind
+from matching.records import RECORD_CLASS, Jobseeker, Kind, Vacancy, describe_errors
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

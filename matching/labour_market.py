@@ -12,13 +12,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from matching.errors import InvalidInputError
 from matching.geo import geography
-from matching.store import Kind, Store
+from matching.records import Kind
+from matching.store import Store
 from matching.taxonomy import taxonomy
 
 log = logging.getLogger("werkmatch")
@@ -123,7 +124,9 @@ class LiveMarket:
         self._refresh: threading.Thread | None = None
 
     def _key(self) -> tuple[int, int]:
-        return self.store.revision(Kind.JOBSEEKERS), self.store.revision(Kind.VACANCIES)
+        return self.store.changes.revision(Kind.JOBSEEKERS), self.store.changes.revision(
+            Kind.VACANCIES
+        )
 
     def get(self) -> Market:
         """The current figures (computed here on the first call only)."""
@@ -174,33 +177,21 @@ class LiveMarket:
             thread.join(timeout)
 
 
-def heatmap(market: Market, path: Path) -> Path:
-    """A region x occupation-group heatmap of log tension, written as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = market.table
-    regions = sorted(t["region"].unique().to_list())
-    groups = sorted(t["group"].unique().to_list())
-    grid = np.full((len(regions), len(groups)), np.nan)
-    ri = {r: i for i, r in enumerate(regions)}
-    gi = {g: i for i, g in enumerate(groups)}
-    for g, r, val in t.select("group", "region", "tension").iter_rows():
-        grid[ri[r], gi[g]] = np.log10(val)
-    names = geography().region_names
-    fig, ax = plt.subplots(figsize=(max(8, len(groups) * 0.3), max(6, len(regions) * 0.25)))
-    im = ax.imshow(grid, cmap="RdYlBu_r", vmin=-1.5, vmax=1.5, aspect="auto")
-    ax.set_xticks(range(len(groups)), groups, fontsize=7)
-    ax.set_yticks(range(len(regions)), [names.get(r, r) for r in regions], fontsize=7)
-    ax.set_xlabel("beroepsgroep (ISCO-08, 2 cijfers)")
-    ax.set_title("Spanning op de arbeidsmarkt (vacatures / werkzoekenden < 6 mnd, log10)")
-    bar = fig.colorbar(im, ax=ax)
-    bar.set_ticks([np.log10(e) for e in TENSION_EDGES])
-    bar.set_ticklabels([f"{e:g}" for e in TENSION_EDGES])
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+def market_table(market: Market, region: str | None, occupation: str | None) -> pl.DataFrame:
+    """The market's cells, of one region and of one occupation group if asked; `occupation`
+    is an ISCO code (1-4 digits) or an ESCO occupation URI."""
+    table = market.table
+    if region:
+        table = table.filter(table["region"] == region)
+    if occupation:
+        group = (
+            occupation_group(occupation)
+            if occupation.startswith("http")
+            else (occupation[:2] if occupation.isdigit() else None)
+        )
+        if group is None:
+            raise InvalidInputError(
+                "not an ISCO code nor a known ESCO occupation URI", "occupation"
+            )
+        table = table.filter(table["group"] == group)
+    return table

@@ -18,7 +18,7 @@ from scipy import sparse
 
 from matching.fifo import FifoCache
 from matching.lexical import clean_title
-from matching.records import Jobseeker, Vacancy
+from matching.records import UNKNOWN_OCCUPATION, Jobseeker, Occupation, Vacancy
 from matching.taxonomy import taxonomy
 from matching.titles import EmptyTitleError, TitleRanker, dense, fuse
 from models.embedder import model_slug
@@ -198,11 +198,8 @@ def safe_normalise(index: OccupationIndex, titles: list[str]) -> list[Occupation
     return out
 
 
-Occupied = tuple[str | None, float]  # resolved ESCO URI (None: no match) and its confidence
-
-
-def inferred_occupations(records: Sequence, index: OccupationIndex) -> dict[str, Occupied]:
-    """(URI, confidence) per id of the records that gave no ESCO URI, inferred from the title
+def inferred_occupations(records: Sequence, index: OccupationIndex) -> dict[str, Occupation]:
+    """The occupation per id of the records that gave no ESCO URI, inferred from the title
     (a vacancy's title, a jobseeker's desired occupation); each distinct title once."""
     todo = {}
     for r in records:
@@ -213,5 +210,6 @@ def inferred_occupations(records: Sequence, index: OccupationIndex) -> dict[str,
     titles = sorted(set(todo.values()))
     found = dict(zip(titles, safe_normalise(index, titles), strict=True))
     return {
-        rid: ((m.uri, m.confidence) if (m := found[t]) else (None, 0.0)) for rid, t in todo.items()
+        rid: Occupation(m.uri, m.confidence) if (m := found[t]) else UNKNOWN_OCCUPATION
+        for rid, t in todo.items()
     }

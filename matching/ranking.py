@@ -12,19 +12,18 @@ from matching.filters import Overrides, PairChecks, check_pairs
 from matching.geo import geography
 from matching.labour_market import Market
 from matching.occupations import LOW_CONFIDENCE
-from matching.records import Jobseeker, Vacancy
+from matching.records import Jobseeker, Occupation, Vacancy
 from matching.shortlist import Match, occupation_info
 from models.registry import ServedRanker
 
 
 @dataclass
 class ScoredPairs:
-    """Pairs (vacancies[i], jobseekers[i]) with checks, features and scores."""
+    """Pairs (vacancies[i], jobseekers[i]) with their occupations, checks, features, scores."""
 
     vacancies: list[Vacancy]
     jobseekers: list[Jobseeker]
-    occupations: list[tuple[str | None, str | None]]
-    confidences: list[tuple[float, float]]
+    occupations: list[tuple[Occupation, Occupation]]  # (the vacancy's, the jobseeker's)
     checks: PairChecks
     features: PairFeatures
     scores: np.ndarray
@@ -34,29 +33,28 @@ def ranker_name(ranker: ServedRanker | None) -> str:
     return "cosine" if ranker is None else f"{ranker.model.kind} v{ranker.version}"
 
 
+def _trusted(occupation: Occupation) -> str | None:
+    """The URI the features may use: low-confidence inferred occupations are only shown."""
+    return occupation.uri if occupation.confidence >= LOW_CONFIDENCE else None
+
+
 def score_pairs(
     vacancies: list[Vacancy],
     jobseekers: list[Jobseeker],
     similarity: np.ndarray,
-    occupations: list[tuple[str | None, str | None]],
-    confidences: list[tuple[float, float]],
+    occupations: list[tuple[Occupation, Occupation]],
     market: Market | None,
     ranker: ServedRanker | None,
     overrides: Overrides | None = None,
 ) -> ScoredPairs:
     """Check, featurise and score pairs; score is the ranker's logit or the cosine."""
     checks = check_pairs(vacancies, jobseekers, overrides)
-    # Low-confidence inferred occupations are shown but not trusted by the features.
-    trusted = [
-        (v if vc >= LOW_CONFIDENCE else None, j if jc >= LOW_CONFIDENCE else None)
-        for (v, j), (vc, jc) in zip(occupations, confidences, strict=True)
-    ]
     feats = pair_features(
         vacancies,
         jobseekers,
         similarity,
-        [o[0] for o in trusted],
-        [o[1] for o in trusted],
+        [_trusted(v) for v, _ in occupations],
+        [_trusted(j) for _, j in occupations],
         checks,
         market,
     )
@@ -64,7 +62,7 @@ def score_pairs(
         scores = np.asarray(similarity, dtype=float)
     else:
         scores = ranker.model.decision_function(feats.X)
-    return ScoredPairs(vacancies, jobseekers, occupations, confidences, checks, feats, scores)
+    return ScoredPairs(vacancies, jobseekers, occupations, checks, feats, scores)
 
 
 def contributions(
@@ -89,9 +87,8 @@ def matches(
     out = []
     for rank, (i, base, crow) in enumerate(zip(rows, bases, contrib, strict=True), start=1):
         v, j = pairs.vacancies[i], pairs.jobseekers[i]
-        v_uri, j_uri = pairs.occupations[i]
-        v_conf, j_conf = pairs.confidences[i]
-        other, uri, conf = (j, j_uri, j_conf) if direction == "jobseekers" else (v, v_uri, v_conf)
+        v_occ, j_occ = pairs.occupations[i]
+        other, occ = (j, j_occ) if direction == "jobseekers" else (v, v_occ)
         criteria = explain_pair(
             v,
             j,
@@ -99,8 +96,7 @@ def matches(
             pairs.checks,
             int(i),
             criterion_contributions(crow),
-            (v_uri, j_uri),
-            (v_conf, j_conf),
+            (v_occ, j_occ),
         )
         out.append(
             Match(
@@ -112,7 +108,7 @@ def matches(
                 distance_km=round(float(pairs.checks.distance_km[i]), 1),
                 region=geo.region_of(other.postcode),
                 title=j.desired_occupation if direction == "jobseekers" else v.title,
-                occupation=occupation_info(uri, conf if uri else None),
+                occupation=occupation_info(occ.uri, occ.confidence if occ.uri else None),
                 criteria=criteria,
             )
         )

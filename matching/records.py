@@ -9,7 +9,7 @@ import typing
 from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -269,10 +269,37 @@ class Vacancy(_Record):
         return self
 
 
-RECORD_TYPES: dict[str, type[Jobseeker] | type[Vacancy]] = {
-    "jobseekers": Jobseeker,
-    "vacancies": Vacancy,
+class Kind(StrEnum):
+    """The two record kinds."""
+
+    JOBSEEKERS = "jobseekers"
+    VACANCIES = "vacancies"
+
+
+RECORD_CLASS: dict[Kind, type[Jobseeker] | type[Vacancy]] = {
+    Kind.JOBSEEKERS: Jobseeker,
+    Kind.VACANCIES: Vacancy,
 }
+
+
+def kind_of(record: Jobseeker | Vacancy) -> Kind:
+    """The Kind of a record instance."""
+    if isinstance(record, Jobseeker):
+        return Kind.JOBSEEKERS
+    if isinstance(record, Vacancy):
+        return Kind.VACANCIES
+    raise TypeError(f"not a record: {type(record).__name__}")
+
+
+class Occupation(NamedTuple):
+    """A record's resolved ESCO occupation: its URI (None: no match) and the confidence of
+    the mapping (1.0 when the record names the URI itself, 0.0 when nothing matched)."""
+
+    uri: str | None
+    confidence: float
+
+
+UNKNOWN_OCCUPATION = Occupation(None, 0.0)
 
 
 R = TypeVar("R", Jobseeker, Vacancy)

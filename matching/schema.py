@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -19,23 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from matching.records import Jobseeker, Vacancy
-
-
-class Kind(StrEnum):
-    """The two record kinds."""
-
-    JOBSEEKERS = "jobseekers"
-    VACANCIES = "vacancies"
-
-
-class OutcomeKind(StrEnum):
-    INVITED = "invited"
-    PLACED = "placed"
-    REJECTED = "rejected"
-
-
-RECORD_CLASS = {Kind.JOBSEEKERS: Jobseeker, Kind.VACANCIES: Vacancy}
+from matching.records import Kind
 
 metadata = MetaData()
 

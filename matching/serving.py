@@ -1,4 +1,4 @@
-"""What a Matcher serves with: one embedder, the indexes of its vectors, its occupation index.
+"""What the service serves with: one embedder, the indexes of its vectors, its occupation index.
 
 A query takes one `Serving` snapshot and uses it throughout, so a shortlist never mixes the
 vectors of two models. Switching embedders builds a complete new snapshot beside the served
@@ -48,6 +48,22 @@ class Serving:
             if self._occupations is None:
                 self._occupations = OccupationIndex(self.embedder, self._cache_dir)
             return self._occupations
+
+
+class ServingSlot:
+    """The snapshot that serves now: read it once per operation; a switch swaps it whole."""
+
+    def __init__(self, serving: Serving) -> None:
+        self._serving = serving
+
+    @property
+    def current(self) -> Serving:
+        return self._serving
+
+    def swap(self, new: Serving) -> Serving:
+        """Serve `new` from now on; returns the snapshot it replaces."""
+        old, self._serving = self._serving, new
+        return old
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 Vectors of every model live side by side in the store (keyed by model id) and each model has
 its own index folder, so the new embedder's vectors, indexes and occupation index are built
-while the old one keeps serving. The Matcher then catches up with the writes made meanwhile
-and swaps under its write lock. The previous model's vectors and indexes are kept, so a
-rollback only catches up; older models' vectors and indexes are dropped.
+while the old one keeps serving. The switcher then catches up with the writes made meanwhile
+and swaps the serving slot under the service's write lock. The previous model's vectors
+and indexes are kept, so a rollback only catches up; older models' vectors and indexes
+are dropped.
 """
 
 from __future__ import annotations
@@ -12,31 +13,40 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from matching.embedders import EmbedderRef, load_embedder, target_embedder
-from matching.occupations import Occupied, inferred_occupations
-from matching.serving import Serving, SwitchStatus
-from matching.store import Kind
+from matching.config import Settings
+from matching.embedders import EmbedderRef, load_embedder, record_serving, target_embedder
+from matching.errors import SwitchInProgressError
+from matching.occupations import inferred_occupations
+from matching.records import Kind, Occupation
+from matching.serving import Serving, ServingSlot, SwitchStatus
+from matching.store import Store
 from models.embedder import model_slug
-
-if TYPE_CHECKING:
-    from matching.service import Matcher
 
 log = logging.getLogger("werkmatch")
 
 BATCH = 5000
 
 
-class SwitchInProgressError(RuntimeError):
-    """Another switch is running."""
-
-
 class EmbedderSwitcher:
-    """Runs one embedder switch at a time for a Matcher, in the foreground or a thread."""
+    """Runs one embedder switch at a time, in the foreground or a thread.
 
-    def __init__(self, matcher: Matcher) -> None:
-        self.matcher = matcher
+    It is handed what a switch touches: the store, the service's write lock, the serving
+    slot it swaps, and `on_swap`, called right after a swap (the labour market's occupations
+    changed with it).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        writes: threading.RLock,
+        slot: ServingSlot,
+        on_swap: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings, self.store, self.writes, self.slot = settings, store, writes, slot
+        self.on_swap = on_swap
         self.status = SwitchStatus()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -44,10 +54,10 @@ class EmbedderSwitcher:
     def follow_target(self, background: bool = False, progress: bool = False) -> SwitchStatus:
         """Switch to the registry's target embedder (champion, else base) unless it serves
         or the settings pin the served one."""
-        if not self.matcher.settings.follow_embedder_champion:
+        if not self.settings.follow_embedder_champion:
             return self.status
-        ref = target_embedder(self.matcher.settings)
-        if ref.model_id == self.matcher.serving.model_id:
+        ref = target_embedder(self.settings)
+        if ref.model_id == self.slot.current.model_id:
             return self.status
         return self.start(ref) if background else self.switch(ref, progress)
 
@@ -81,11 +91,11 @@ class EmbedderSwitcher:
             self.status.begin(ref)
 
     def _run(self, ref: EmbedderRef, progress: bool, raise_errors: bool = False) -> None:
-        m, st = self.matcher, self.status
+        st = self.status
         try:
-            if ref.model_id != m.serving.model_id:
-                new = Serving(ref, load_embedder(m.settings, ref=ref), m.store, m.settings)
-                since = {kind: m.store.revision(kind) for kind in Kind}
+            if ref.model_id != self.slot.current.model_id:
+                new = Serving(ref, load_embedder(self.settings, ref=ref), self.store, self.settings)
+                since = {kind: self.store.changes.revision(kind) for kind in Kind}
                 for kind in Kind:
                     new.indexer.embed_pending(
                         kind,
@@ -99,7 +109,7 @@ class EmbedderSwitcher:
                 st.at("occupations")
                 occupations = {kind: self._occupations(new, kind) for kind in Kind}
                 st.at("swapping")
-                old = m.swap(new, occupations, since)
+                old = self._swap(new, occupations, since)
                 self._prune(keep={new.model_id, old.model_id})
                 log.info(
                     "serving embedder %s (%s), was %s", ref.version, new.model_id, old.model_id
@@ -111,37 +121,62 @@ class EmbedderSwitcher:
             if raise_errors:
                 raise
 
-    def _occupations(self, new: Serving, kind: Kind) -> dict[str, Occupied]:
+    def _swap(
+        self,
+        new: Serving,
+        occupations: dict[Kind, dict[str, Occupation]],
+        since: dict[Kind, int],
+    ) -> Serving:
+        """Serve `new` from now on, with the occupations it infers; returns the old snapshot.
+
+        Under the write lock: records written since the revisions `since` (when the switch
+        began) are embedded, indexed and normalised by `new` before it serves.
+        """
+        with self.writes:
+            for kind in Kind:
+                new.indexer.catch_up(kind)
+                changed = self.store.changes.records_since(kind, since[kind])
+                written = list(self.store.by_rowids(kind, changed).items())
+                values = {
+                    **occupations.get(kind, {}),
+                    **changed_occupations(self.store, new, kind, written),
+                }
+                self.store.set_occupations(kind, values)
+            old = self.slot.swap(new)
+            self.on_swap()
+            record_serving(self.settings, new.ref)
+        return old
+
+    def _occupations(self, new: Serving, kind: Kind) -> dict[str, Occupation]:
         """Occupations the new embedder infers for records without a given ESCO URI, where
         they differ from the stored ones."""
-        out: dict[str, Occupied] = {}
+        out: dict[str, Occupation] = {}
         batch: list[tuple[int, object]] = []
-        for item in self.matcher.store.iter_records(kind, batch=BATCH):
+        for item in self.store.iter_records(kind, batch=BATCH):
             batch.append(item)
             if len(batch) >= BATCH:
-                out.update(changed_occupations(self.matcher, new, kind, batch))
+                out.update(changed_occupations(self.store, new, kind, batch))
                 batch = []
-        out.update(changed_occupations(self.matcher, new, kind, batch))
+        out.update(changed_occupations(self.store, new, kind, batch))
         return out
 
     def _prune(self, keep: set[str]) -> None:
         """Drop the vectors and indexes of models other than `keep` (new and previous)."""
-        m = self.matcher
-        for model_id in m.store.embedding_models():
+        for model_id in self.store.vectors.models():
             if model_id not in keep:
-                dropped = m.store.delete_embeddings(model_id)
-                shutil.rmtree(m.settings.indexes_dir / model_slug(model_id), ignore_errors=True)
+                dropped = self.store.vectors.drop_model(model_id)
+                shutil.rmtree(self.settings.indexes_dir / model_slug(model_id), ignore_errors=True)
                 log.info("dropped %d vectors of embedder %s", dropped, model_id)
 
 
 def changed_occupations(
-    matcher: Matcher, new: Serving, kind: Kind, items: list[tuple[int, object]]
-) -> dict[str, Occupied]:
+    store: Store, new: Serving, kind: Kind, items: list[tuple[int, object]]
+) -> dict[str, Occupation]:
     """Of (rowid, record) items, the inferred occupations that differ from the stored ones."""
     if not items:
         return {}
     inferred = inferred_occupations([r for _, r in items], new.occupations)
-    stored = matcher.store.occupations(kind, [rowid for rowid, _ in items])
+    stored = store.occupations(kind, [rowid for rowid, _ in items])
     return {
         r.id: inferred[r.id]
         for rowid, r in items

@@ -12,7 +12,7 @@ ESCO_OCCUPATION_PREFIX = "http://data.europa.eu/esco/occupation/"
 
 
 @dataclass(frozen=True)
-class Occupation:
+class EscoOccupation:
     """One ESCO occupation."""
 
     uri: str
@@ -26,10 +26,10 @@ class Taxonomy:
     """ESCO occupations by URI and ISCO groups by code, with Dutch labels."""
 
     def __init__(self, occupations: pl.DataFrame, isco_groups: pl.DataFrame) -> None:
-        self.occupations: dict[str, Occupation] = {}
+        self.occupations: dict[str, EscoOccupation] = {}
         for row in occupations.iter_rows(named=True):
             alts = tuple(a.strip() for a in (row["altLabels"] or "").split("\n") if a.strip())
-            self.occupations[row["conceptUri"]] = Occupation(
+            self.occupations[row["conceptUri"]] = EscoOccupation(
                 uri=row["conceptUri"],
                 isco=row["iscoGroup"],
                 label=row["preferredLabel"],
@@ -46,7 +46,7 @@ class Taxonomy:
     def __len__(self) -> int:
         return len(self.occupations)
 
-    def get(self, uri: str) -> Occupation | None:
+    def get(self, uri: str) -> EscoOccupation | None:
         return self.occupations.get(uri)
 
     def isco_label(self, code: str) -> str | None:

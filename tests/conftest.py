@@ -11,10 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from demo.world import DemoWorld, generate
 from matching.config import EMBEDDING_MODEL_NAME, Settings
 from matching.service import Matcher
 from models.embedder import Embedder, ensure_model
-from training.demo_world import DemoWorld, generate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def world_home(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path, embedder: Embedder
 ) -> Path:
     """A data directory holding the small demo world, embedded and indexed (built once)."""
-    from training.demo_load import load_demo
+    from demo.load import load_demo
 
     home = tmp_path_factory.mktemp("world")
     m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
@@ -109,7 +109,7 @@ STATIC_TEXTS = [  # three pairs: each text is closest to its neighbour in the li
 def tiny_static(model_dir: Path, embedder: Embedder, tmp_path_factory) -> Embedder:
     """A static model distilled from e5 over a tiny vocabulary (the real path, in seconds):
     the pieces of STATIC_TEXTS and of the small demo world's texts."""
-    from matching.store import RECORD_CLASS, Kind
+    from matching.records import RECORD_CLASS, Kind
     from matching.texts import record_text
     from training.distill_embedder import distill_static
 

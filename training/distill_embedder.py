@@ -14,14 +14,15 @@ import logging
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from eval.embedders import dev_metrics, fused_dev_metrics
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder
-from matching.store import Kind, Store
+from matching.records import Kind
+from matching.store import Store
+from matching.timing import stage, started
 from models.embedder import Embedder, model_id_of, write_model_id
 from models.registry import (
     EMBEDDER_EXPERIMENT,
@@ -73,17 +74,19 @@ def distill_static(
 def throughput(embedder: Embedder, texts: list[str]) -> float:
     """Passages embedded per second (after one warm-up batch)."""
     embedder.encode(texts[:64], "passage")
-    start = time.perf_counter()
-    embedder.encode(texts, "passage")
-    return len(texts) / (time.perf_counter() - start)
+    with stage() as took:
+        embedder.encode(texts, "passage")
+    return len(texts) / took.seconds
 
 
 def sample_texts(settings: Settings, n: int = 2000) -> list[str]:
     """Record texts of the data directory (jobseekers first), for throughput figures."""
     store = Store(settings.db_url)
-    texts = [t for _, _, t in store.pending_texts(Kind.JOBSEEKERS, "-", limit=n)]
+    texts = [t for _, _, t in store.vectors.pending_texts(Kind.JOBSEEKERS, "-", limit=n)]
     if len(texts) < n:
-        texts += [t for _, _, t in store.pending_texts(Kind.VACANCIES, "-", limit=n - len(texts))]
+        texts += [
+            t for _, _, t in store.vectors.pending_texts(Kind.VACANCIES, "-", limit=n - len(texts))
+        ]
     return texts
 
 
@@ -98,7 +101,7 @@ def distill_embedder(
     gains being in how words combine, which averaging token vectors cannot keep.
     """
     source = base_embedder(settings)
-    start = time.perf_counter()
+    took = started()
     mlflow = configure(settings.tracking_uri, settings.home, EMBEDDER_EXPERIMENT)
     with (
         mlflow.start_run(run_name=f"distill-static{pca_dims}") as run,
@@ -106,7 +109,7 @@ def distill_embedder(
     ):
         out = Path(tmp) / "static"
         model_id = distill_static(source.path, out, pca_dims)
-        distill_s = time.perf_counter() - start
+        distill_s = took.seconds
         embedders = {
             "source": load_embedder(settings, batch_size=128, ref=source),
             "static": load_embedder(settings, ref=EmbedderRef("static", out)),

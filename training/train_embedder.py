@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import shutil
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +39,10 @@ from eval.titles import TitleMetrics
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder, target_embedder
 from matching.occupations import esco_labels, label_vectors
-from matching.store import Kind, OutcomeKind, Store
+from matching.outcomes import OutcomeKind
+from matching.records import Kind
+from matching.store import Store
+from matching.timing import started
 from models.embedder import resolve_precision, write_model_id
 from models.registry import (
     EMBEDDER_EXPERIMENT,
@@ -110,7 +112,7 @@ class MlflowLoss(TrainerCallback):
 def placed_pairs(store: Store) -> pl.DataFrame:
     """(title, desired_occupation, vacancy_uri, jobseeker_uri) of every placement."""
     rows = []
-    for o in store.outcome_rows():
+    for o in store.ledger.outcome_rows():
         if o["outcome"] != OutcomeKind.PLACED.value:
             continue
         v = store.get(Kind.VACANCIES, o["vacancy_id"])
@@ -200,7 +202,7 @@ def fine_tune(
     model = SentenceTransformer(str(base.path), device="cpu", local_files_only=True)
     model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
     trainer = _trainer(model, data, config, checkpoints, progress, callbacks)
-    start = time.perf_counter()
+    took = started()
     result = trainer.train(resume_from_checkpoint=last)
     out = run_dir / "model"
     if out.exists():
@@ -214,7 +216,7 @@ def fine_tune(
         "steps": int(result.global_step),
         "resumed_from_step": int(Path(last).name.split("-")[-1]) if last else 0,
         "train_loss": float(result.training_loss),
-        "train_seconds": round(time.perf_counter() - start, 1),
+        "train_seconds": round(took.seconds, 1),
     }
 
 
@@ -252,7 +254,7 @@ def train_embedder(
     interrupted one resumes from its last checkpoint within the same MLflow run.
     """
     config = config or FineTuneConfig()
-    start = time.perf_counter()
+    took = started()
     base, current = base_embedder(settings), target_embedder(settings)
     data = training_data(settings, config, base)
     key = config.key(base.model_id, data.digest())
@@ -313,7 +315,7 @@ def train_embedder(
         "pairs": data.sizes(),
         "held_out_occupations": len(data.held_out),
         "metrics": {n: {s: m.row() for s, m in ps.items()} for n, ps in metrics.items()},
-        "seconds": round(time.perf_counter() - start, 1),
+        "seconds": round(took.seconds, 1),
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     for done in ("checkpoints", "model"):  # both are in MLflow now

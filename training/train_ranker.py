@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +19,10 @@ import polars as pl
 
 from eval.metrics import ndcg_at_k
 from eval.offline import evaluate
+from eval.plots import figure
 from matching.features import FEATURE_NAMES
 from matching.service import Matcher
+from matching.timing import started
 from models.ranker import ADDITIVE_KINDS, Ranker
 from models.registry import MODEL_NAME, ServedRanker, configure, load_champion, promote
 from training.ranker_data import build_training_set
@@ -54,60 +55,44 @@ def _xy(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def shape_plot(model: Ranker, frame: pl.DataFrame, path: Path) -> Path:
     """Each feature's contribution over its observed range: what the ranker learned."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     X = frame.select(FEATURE_NAMES).to_numpy()
     cols = 6
     rows = -(-len(FEATURE_NAMES) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.6, rows * 2.1))
-    for i, (ax, name) in enumerate(zip(axes.ravel(), FEATURE_NAMES, strict=False)):
-        lo, hi = np.quantile(X[:, i], [0.01, 0.99])
-        grid = np.unique(np.linspace(lo, hi, 40)) if hi > lo else np.array([lo])
-        probe = np.repeat(model.reference_[None, :], len(grid), axis=0)
-        probe[:, i] = grid
-        _, contrib = model.contributions(probe)
-        ax.plot(grid, contrib[:, i], marker="." if len(grid) < 5 else None)
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set_title(name, fontsize=8)
-        ax.tick_params(labelsize=6)
-    for ax in axes.ravel()[len(FEATURE_NAMES) :]:
-        ax.axis("off")
-    fig.suptitle(f"Bijdrage per kenmerk ({model.kind}, logit)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, rows, cols, figsize=(cols * 2.6, rows * 2.1)) as (fig, axes):
+        for i, (ax, name) in enumerate(zip(axes.ravel(), FEATURE_NAMES, strict=False)):
+            lo, hi = np.quantile(X[:, i], [0.01, 0.99])
+            grid = np.unique(np.linspace(lo, hi, 40)) if hi > lo else np.array([lo])
+            probe = np.repeat(model.reference_[None, :], len(grid), axis=0)
+            probe[:, i] = grid
+            _, contrib = model.contributions(probe)
+            ax.plot(grid, contrib[:, i], marker="." if len(grid) < 5 else None)
+            ax.axhline(0, color="grey", lw=0.5)
+            ax.set_title(name, fontsize=8)
+            ax.tick_params(labelsize=6)
+        for ax in axes.ravel()[len(FEATURE_NAMES) :]:
+            ax.axis("off")
+        fig.suptitle(f"Bijdrage per kenmerk ({model.kind}, logit)")
     return path
 
 
 def comparison_plot(
     valid: dict[str, float], held_out: dict[str, dict[str, float]], path: Path
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
-    a.bar(list(valid), list(valid.values()), color="#4c72b0")
-    a.set_title("validatie NDCG@10 (uitkomsten)")
-    a.tick_params(axis="x", labelsize=8)
-    names = list(held_out["ndcg@10"])
-    for i, metric in enumerate(held_out):
-        b.bar(
-            np.arange(len(names)) + i * 0.27,
-            [held_out[metric][n] for n in names],
-            width=0.27,
-            label=metric,
-        )
-    b.set_xticks(np.arange(len(names)) + 0.27, names, fontsize=8)
-    b.set_title("held-out vacatures")
-    b.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(10, 3.5)) as (_, (a, b)):
+        a.bar(list(valid), list(valid.values()), color="#4c72b0")
+        a.set_title("validatie NDCG@10 (uitkomsten)")
+        a.tick_params(axis="x", labelsize=8)
+        names = list(held_out["ndcg@10"])
+        for i, metric in enumerate(held_out):
+            b.bar(
+                np.arange(len(names)) + i * 0.27,
+                [held_out[metric][n] for n in names],
+                width=0.27,
+                label=metric,
+            )
+        b.set_xticks(np.arange(len(names)) + 0.27, names, fontsize=8)
+        b.set_title("held-out vacatures")
+        b.legend(fontsize=7)
     return path
 
 
@@ -160,7 +145,7 @@ def train(
 ) -> dict:
     """Train, compare, log, register and (maybe) promote a ranker; returns a summary."""
     settings = matcher.settings
-    start = time.perf_counter()
+    took = started()
     fitted = fit_ranker(matcher, negatives_per_vacancy, max_iter, progress)
     final, valid_ndcg, data = fitted.model, fitted.valid_ndcg, fitted.data
     best = final.kind
@@ -189,7 +174,7 @@ def train(
                     ].n_unique()
                     for split in ("train", "valid")
                 },
-                "embedding_model": matcher.embedder.model_id,
+                "embedding_model": matcher.serving.embedder.model_id,
             }
         )
         mlflow.log_metrics({f"valid_ndcg10_{k}": v for k, v in valid_ndcg.items()})
@@ -227,5 +212,5 @@ def train(
         "heldout": held.as_json(),
         "champion_ndcg@10_before": champ_ndcg,
         "pairs": data.height,
-        "seconds": round(time.perf_counter() - start, 1),
+        "seconds": round(took.seconds, 1),
     }

@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.auth import Role, create_key
+from api.auth import Role
 from matching.config import Settings
 from matching.service import Matcher
 from models.embedder import Embedder
@@ -47,7 +47,7 @@ def live(world_home: Path, tmp_path_factory, model_dir: Path, embedder: Embedder
     shutil.copytree(world_home, home)
     settings = Settings(home=home, model_dir=model_dir)
     matcher = Matcher(settings, embedder=embedder)
-    keys = {role.value: create_key(matcher.store, role, "test") for role in Role}
+    keys = {role.value: matcher.store.ledger.create_key(role.value, "test").key for role in Role}
     app = create_app(settings, matcher)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from matching.store import Kind
+from matching.records import Kind
 from tests.factories import jobseeker, vacancy
 
 
@@ -101,7 +101,7 @@ def test_shortlist_explains_every_item(live, records):
             assert "cv_text" not in item
         plain = mm.get(f"/v1/vacancies/{vac_id}/shortlist", params={"explain": "false"}).json()
         assert all(item["criteria"] == [] for item in plain["data"])
-    entry = live.matcher.store.audit_rows(limit=5)
+    entry = live.matcher.store.ledger.audit_rows(limit=5)
     assert any(
         e["purpose"] == "voorstel aan werkgever"
         and js_id in e["jobseeker_ids"]
@@ -147,7 +147,7 @@ def test_outcomes(live, records):
         assert r.status_code == 422 and r.json()["detail"][0]["field"] == "outcome"
         r = mm.post("/v1/outcomes", json={**ok, "jobseeker_id": "WZ-NOPE"})
         assert r.status_code == 404 and r.json()["detail"][0]["field"] == "jobseeker_id"
-    rows = live.matcher.store.outcome_rows()
+    rows = live.matcher.store.ledger.outcome_rows()
     assert rows[-1]["reason"] == "reisafstand te groot"
 
 
@@ -171,7 +171,7 @@ def test_labour_market_model_and_keys(live):
         assert one["count"] == 1
         assert ds.get("/v1/labour-market", params={"occupation": "kok"}).status_code == 422
         model = ds.get("/v1/model").json()
-        assert model["embedding_model"] == live.matcher.embedder.model_id
+        assert model["embedding_model"] == live.matcher.serving.embedder.model_id
     with live.client("admin") as admin:
         created = admin.post("/v1/keys", json={"role": "werkcoach", "label": "x"}).json()
         with live.client(key=created["key"]) as new:
@@ -228,14 +228,14 @@ def test_erase_removes_everywhere_and_is_audited(live, records):
     assert js_id not in ids
     store = live.matcher.store
     assert store.get(Kind.JOBSEEKERS, js_id) is None
-    assert all(r["jobseeker_id"] != js_id for r in store.outcome_rows())
+    assert all(r["jobseeker_id"] != js_id for r in store.ledger.outcome_rows())
     assert store.rowid(Kind.JOBSEEKERS, js_id) is None
 
 
 def test_embedder_status_and_reload_when_the_champion_already_serves(live):
     with live.client("datascientist") as ds:
         info = ds.get("/v1/embedder").json()
-    model_id = live.matcher.embedder.model_id
+    model_id = live.matcher.serving.embedder.model_id
     assert info["serving"] == {"version": "base", "model_id": model_id}
     assert info["target"] == info["serving"]  # nothing promoted in this data directory
     assert info["switch"]["state"] == "idle" and info["precision"] in ("fp32", "bf16")

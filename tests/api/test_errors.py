@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from matching.store import Kind
+from matching.records import Kind
 from tests.factories import jobseeker
 
 
@@ -129,7 +129,7 @@ def test_concurrent_writes_and_shortlists_stay_consistent(live):
         codes = list(pool.map(write, range(12))) + list(pool.map(read, range(12)))
     assert set(codes) <= {200, 201}
     m = live.matcher
-    m.indexer.sync(Kind.JOBSEEKERS)
+    m.serving.indexer.sync(Kind.JOBSEEKERS)
     ids = set(m.store.ids(Kind.JOBSEEKERS))
     assert {f"WZ-C{i}" for i in range(12)} <= ids
-    assert len(m.indexer.index(Kind.JOBSEEKERS)) == m.store.count(Kind.JOBSEEKERS)
+    assert len(m.serving.indexer.index(Kind.JOBSEEKERS)) == m.store.count(Kind.JOBSEEKERS)

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from matching.config import Settings
+from matching.records import Kind
 from matching.schema import TABLES, embeddings
 from matching.service import Matcher
-from matching.store import Kind, Store
+from matching.store import Store
 from tests.factories import jobseeker
 
 ROWS, BATCH = 600, 100
@@ -90,7 +91,7 @@ def test_killed_while_storing_keeps_acknowledged_batches_whole_and_resumes(env, 
     settings = Settings(home=Path(env["WERKMATCH_HOME"]), model_dir=env["WERKMATCH_MODEL_DIR"])
     m = Matcher(settings)
     m.prepare(progress=False)
-    assert len(m.indexer.index(Kind.JOBSEEKERS)) == len(stored)
+    assert len(m.serving.indexer.index(Kind.JOBSEEKERS)) == len(stored)
     # Re-running the same file resumes: what was stored is not written again.
     resumed = ingest(env, people)
     _, err = resumed.communicate(timeout=600)
@@ -99,7 +100,7 @@ def test_killed_while_storing_keeps_acknowledged_batches_whole_and_resumes(env, 
     with store.engine.connect() as conn:
         revs_after = dict(conn.execute(select(table.c.id, table.c.rev)).tuples().all())
     assert all(revs_after[i] == r for i, r in revs_before.items())
-    assert len(Matcher(settings).indexer.index(Kind.JOBSEEKERS)) == ROWS
+    assert len(Matcher(settings).serving.indexer.index(Kind.JOBSEEKERS)) == ROWS
 
 
 def test_killed_while_embedding_resumes_without_redoing_finished_chunks(env, people):
@@ -109,7 +110,7 @@ def test_killed_while_embedding_resumes_without_redoing_finished_chunks(env, peo
     while proc.poll() is None and time.monotonic() < deadline:
         if store is None and Path(env["WERKMATCH_HOME"], "werkmatch.db").exists():
             store = store_of(env)
-        if store is not None and len(store.embedding_models()) and _vectors(store) >= 256:
+        if store is not None and len(store.vectors.models()) and _vectors(store) >= 256:
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.05)
@@ -127,7 +128,7 @@ def test_killed_while_embedding_resumes_without_redoing_finished_chunks(env, peo
 
 
 def _vectors(store: Store) -> int:
-    return sum(store.embedding_models().values())
+    return sum(store.vectors.models().values())
 
 
 def _vector_revs(store: Store) -> dict[int, int]:

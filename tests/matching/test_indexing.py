@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from matching.config import Settings
+from matching.records import Kind
 from matching.service import Matcher
-from matching.store import Kind
 from models.embedder import Embedder
 from tests.factories import jobseeker
 
@@ -54,7 +54,7 @@ def test_unchanged_texts_are_never_embedded_again(settings: Settings, embedder: 
 
 def test_add_update_delete_reach_the_index(matcher: Matcher):
     matcher.upsert(people(5))
-    index = matcher.indexer.index(Kind.JOBSEEKERS)
+    index = matcher.serving.indexer.index(Kind.JOBSEEKERS)
     assert len(index) == 5
     rowid = matcher.store.rowid(Kind.JOBSEEKERS, "WZ-1")
     matcher.upsert(
@@ -66,38 +66,38 @@ def test_add_update_delete_reach_the_index(matcher: Matcher):
             )
         ]
     )
-    q = matcher.embedder.encode(["Verkeersvlieger gezocht"], "query")
-    _, ids = matcher.indexer.index(Kind.JOBSEEKERS).search(q, 1)
-    assert ids[0, 0] == rowid and len(matcher.indexer.index(Kind.JOBSEEKERS)) == 5
+    q = matcher.serving.embedder.encode(["Verkeersvlieger gezocht"], "query")
+    _, ids = matcher.serving.indexer.index(Kind.JOBSEEKERS).search(q, 1)
+    assert ids[0, 0] == rowid and len(matcher.serving.indexer.index(Kind.JOBSEEKERS)) == 5
     matcher.delete(Kind.JOBSEEKERS, "WZ-1")
-    _, ids = matcher.indexer.index(Kind.JOBSEEKERS).search(q, 5)
-    assert rowid not in ids[0] and len(matcher.indexer.index(Kind.JOBSEEKERS)) == 4
-    assert len(matcher.indexer.table(Kind.JOBSEEKERS)) == 4
+    _, ids = matcher.serving.indexer.index(Kind.JOBSEEKERS).search(q, 5)
+    assert rowid not in ids[0] and len(matcher.serving.indexer.index(Kind.JOBSEEKERS)) == 4
+    assert len(matcher.serving.indexer.table(Kind.JOBSEEKERS)) == 4
 
 
 def test_writes_of_another_process_are_picked_up(settings: Settings, embedder: Embedder):
-    serving = Matcher(settings, embedder=embedder)
-    serving.upsert(people(3))
-    assert len(serving.indexer.index(Kind.JOBSEEKERS)) == 3
+    server = Matcher(settings, embedder=embedder)
+    server.upsert(people(3))
+    assert len(server.serving.indexer.index(Kind.JOBSEEKERS)) == 3
     other = Matcher(settings, embedder=embedder)  # e.g. a CLI ingest beside the server
     other.upsert(people(5)[3:])
     other.delete(Kind.JOBSEEKERS, "WZ-0")
-    assert len(serving.indexer.index(Kind.JOBSEEKERS)) == 4
-    assert len(serving.indexer.table(Kind.JOBSEEKERS)) == 4
+    assert len(server.serving.indexer.index(Kind.JOBSEEKERS)) == 4
+    assert len(server.serving.indexer.table(Kind.JOBSEEKERS)) == 4
 
 
 def test_missing_or_foreign_index_is_rebuilt_from_the_store(settings: Settings, embedder: Embedder):
     m = Matcher(settings, embedder=embedder)
     m.upsert(people(4))
-    for f in m.indexer.folder.glob("jobseekers.*"):
+    for f in m.serving.indexer.folder.glob("jobseekers.*"):
         f.unlink()
     fresh = Matcher(settings, embedder=embedder)
-    assert len(fresh.indexer.index(Kind.JOBSEEKERS)) == 4
+    assert len(fresh.serving.indexer.index(Kind.JOBSEEKERS)) == 4
     # An index made by another model is not trusted.
-    meta = m.indexer.folder / "jobseekers.json"
+    meta = m.serving.indexer.folder / "jobseekers.json"
     meta.write_text(meta.read_text().replace(embedder.model_id, "other-model@123"))
     again = Matcher(settings, embedder=embedder)
-    index = again.indexer.index(Kind.JOBSEEKERS)
+    index = again.serving.indexer.index(Kind.JOBSEEKERS)
     assert index.meta.model_id == embedder.model_id and len(index) == 4
 
 
@@ -105,11 +105,11 @@ def test_index_grows_from_exact_to_ivf(settings: Settings, embedder: Embedder):
     small = settings.model_copy(update={"exact_index_max": 3})
     m = Matcher(small, embedder=embedder)
     m.upsert(people(3))
-    assert m.indexer.index(Kind.JOBSEEKERS).meta.spec == "IDMap2,Flat"
+    assert m.serving.indexer.index(Kind.JOBSEEKERS).meta.spec == "IDMap2,Flat"
     m.upsert(people(8))
-    index = m.indexer.index(Kind.JOBSEEKERS)
+    index = m.serving.indexer.index(Kind.JOBSEEKERS)
     assert index.meta.spec.startswith("IVF") and len(index) == 8
-    vec = m.embedder.encode(["Ik werk al 7 jaar als timmerman."], "passage")
+    vec = m.serving.embedder.encode(["Ik werk al 7 jaar als timmerman."], "passage")
     _, ids = index.search(vec, 2)
     timmerman = {m.store.rowid(Kind.JOBSEEKERS, f"WZ-{i}") for i in (3, 7)}
     assert set(ids[0].tolist()) == timmerman

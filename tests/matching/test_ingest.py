@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from matching.ingest import IngestFileError
+from matching.records import Kind
 from matching.service import Matcher
-from matching.store import Kind
 
 
 def rows() -> list[dict]:
@@ -52,7 +52,7 @@ def test_ingest_reports_bad_rows_and_stores_good_ones(matcher: Matcher, tmp_path
     assert all(e.reason for e in report.errors)
     assert matcher.store.ids(Kind.VACANCIES) == ["V1", "V5"]
     assert matcher.store.get(Kind.VACANCIES, "V5").required_skills == ["deeg kneden", "ovens"]
-    assert len(matcher.indexer.index(Kind.VACANCIES)) == 2
+    assert len(matcher.serving.indexer.index(Kind.VACANCIES)) == 2
 
 
 def test_unreadable_files_get_a_clear_error(matcher: Matcher, tmp_path: Path):
@@ -89,17 +89,17 @@ def test_failure_half_way_keeps_whole_batches_only(matcher: Matcher, tmp_path: P
 
 
 def test_store_transaction_is_atomic(matcher: Matcher, monkeypatch):
-    from matching.store import Store
+    import matching.store as store_module
     from tests.factories import vacancy
 
-    real = Store._bump
+    real = store_module.bump
 
     def bump_then_crash(conn, kind):
         real(conn, kind)  # the revision is bumped inside the transaction, then it fails
         raise RuntimeError("crash while writing")
 
-    monkeypatch.setattr(Store, "_bump", staticmethod(bump_then_crash))
+    monkeypatch.setattr(store_module, "bump", bump_then_crash)
     with pytest.raises(RuntimeError):
         matcher.store.upsert([vacancy(id=f"V{i}") for i in range(5)])
     assert matcher.store.count(Kind.VACANCIES) == 0
-    assert matcher.store.revision(Kind.VACANCIES) == 0
+    assert matcher.store.changes.revision(Kind.VACANCIES) == 0

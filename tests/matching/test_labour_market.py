@@ -8,7 +8,8 @@ import pytest
 
 import matching.labour_market as lm
 from matching.labour_market import LiveMarket
-from matching.store import Kind, Store
+from matching.records import Kind
+from matching.store import Store
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
 

@@ -83,7 +83,7 @@ def test_title_ranker_on_any_corpus(embedder):
 
 
 def test_ingest_fills_occupations_and_explanations_show_them(matcher):
-    from matching.store import Kind
+    from matching.records import Kind
     from tests.factories import jobseeker, vacancy
 
     matcher.upsert([vacancy(title="Heftruckchauffeur (m/v) 38 uur")])

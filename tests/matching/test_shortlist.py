@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from matching.candidates import CandidateTable
 from matching.filters import Overrides, check_pairs
-from matching.records import Licence
+from matching.records import Kind, Licence
 from matching.service import Matcher, NotFoundError
-from matching.store import Kind
 from tests.factories import jobseeker, vacancy
 
 TODAY = dt.date(2026, 11, 1)

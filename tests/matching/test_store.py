@@ -1,4 +1,7 @@
-"""Store round trips on a real SQLite file."""
+"""The store's contract: every backend runs these (`STORE_BACKENDS`; SQLite today).
+
+Tests named `test_sqlite_*` or taking `tmp_path` for their own file are SQLite-specific.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,27 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from matching.store import Kind, Store
-from tests.factories import jobseeker, vacancy
+from matching.records import Kind, Occupation
+from matching.store import Store
+from tests.factories import FORKLIFT_URI, jobseeker, vacancy
+
+STORE_BACKENDS = ["sqlite"]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'test.db'}")
+def store_url(backend: str, folder: Path) -> str:
+    """A fresh, empty database of `backend`."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'test.db'}"
+    raise ValueError(f"no test database for backend {backend!r}")
 
 
-def test_sqlite_file_uses_wal(store: Store, tmp_path: Path):
+@pytest.fixture(params=STORE_BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return Store(store_url(request.param, tmp_path))
+
+
+def test_sqlite_file_uses_wal(tmp_path: Path):
+    store = Store(store_url("sqlite", tmp_path))
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert (tmp_path / "test.db").exists()
@@ -68,56 +82,56 @@ def test_upsert_refuses_mixed_kinds_and_duplicates(store: Store):
 
 def test_embeddings_are_kept_by_record_model_and_text_hash(store: Store):
     (rowid,) = store.upsert([jobseeker()])
-    pending = store.pending_texts(Kind.JOBSEEKERS, "m1")
+    pending = store.vectors.pending_texts(Kind.JOBSEEKERS, "m1")
     assert [p[0] for p in pending] == [rowid]
     vec = np.ones((1, 4), dtype=np.float32) / 2
-    store.put_embeddings(Kind.JOBSEEKERS, "m1", [(rowid, pending[0][1])], vec)
-    assert store.pending_texts(Kind.JOBSEEKERS, "m1") == []
-    assert store.pending_texts(Kind.JOBSEEKERS, "m2") != []  # other model: still pending
+    store.vectors.put(Kind.JOBSEEKERS, "m1", [(rowid, pending[0][1])], vec)
+    assert store.vectors.pending_texts(Kind.JOBSEEKERS, "m1") == []
+    assert store.vectors.pending_texts(Kind.JOBSEEKERS, "m2") != []  # other model: still pending
     # A change that leaves the text alone keeps the vector current ...
     store.upsert([jobseeker(postcode="1012")])
-    assert store.pending_texts(Kind.JOBSEEKERS, "m1") == []
+    assert store.vectors.pending_texts(Kind.JOBSEEKERS, "m1") == []
     # ... a text change makes it stale, and stale vectors are not served.
     store.upsert([jobseeker(cv_text="Nu iets heel anders: kok in een restaurant.")])
-    assert len(store.pending_texts(Kind.JOBSEEKERS, "m1")) == 1
-    ids, _ = store.load_embeddings(Kind.JOBSEEKERS, "m1")
+    assert len(store.vectors.pending_texts(Kind.JOBSEEKERS, "m1")) == 1
+    ids, _ = store.vectors.load(Kind.JOBSEEKERS, "m1")
     assert len(ids) == 0
 
 
 def test_delete_removes_embeddings_and_leaves_tombstone(store: Store):
     (rowid,) = store.upsert([jobseeker()])
-    h = store.pending_texts(Kind.JOBSEEKERS, "m")[0][1]
-    store.put_embeddings(Kind.JOBSEEKERS, "m", [(rowid, h)], np.ones((1, 4), np.float32))
-    before = store.revision(Kind.JOBSEEKERS)
+    h = store.vectors.pending_texts(Kind.JOBSEEKERS, "m")[0][1]
+    store.vectors.put(Kind.JOBSEEKERS, "m", [(rowid, h)], np.ones((1, 4), np.float32))
+    before = store.changes.revision(Kind.JOBSEEKERS)
     store.delete(Kind.JOBSEEKERS, "WZ-T1")
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM embeddings")).scalar() == 0
-    changed, deleted = store.changes_since(Kind.JOBSEEKERS, before, "m")
+    changed, deleted = store.changes.since(Kind.JOBSEEKERS, before, "m")
     assert changed == set() and deleted == {rowid}
 
 
 def test_revisions_and_changes_since(store: Store):
-    r0 = store.revision(Kind.VACANCIES)
+    r0 = store.changes.revision(Kind.VACANCIES)
     rowids = store.upsert([vacancy(), vacancy(id="VAC-T2")])
-    r1 = store.revision(Kind.VACANCIES)
+    r1 = store.changes.revision(Kind.VACANCIES)
     assert r1 > r0
-    assert store.changes_since(Kind.VACANCIES, r0, "m") == (set(rowids), set())
-    assert store.changes_since(Kind.VACANCIES, r1, "m") == (set(), set())
-    assert store.revision(Kind.JOBSEEKERS) == 0
+    assert store.changes.since(Kind.VACANCIES, r0, "m") == (set(rowids), set())
+    assert store.changes.since(Kind.VACANCIES, r1, "m") == (set(), set())
+    assert store.changes.revision(Kind.JOBSEEKERS) == 0
 
 
 def test_vectors_of_another_model_are_no_change_to_an_index(store: Store):
     (rowid,) = store.upsert([jobseeker()])
-    h = store.pending_texts(Kind.JOBSEEKERS, "m1")[0][1]
-    before = store.revision(Kind.JOBSEEKERS)
-    store.put_embeddings(Kind.JOBSEEKERS, "m2", [(rowid, h)], np.ones((1, 4), np.float32))
-    assert store.revision(Kind.JOBSEEKERS) > before
-    assert store.changes_since(Kind.JOBSEEKERS, before, "m1") == (set(), set())
-    assert store.changes_since(Kind.JOBSEEKERS, before, "m2") == ({rowid}, set())
-    store.put_embeddings(Kind.JOBSEEKERS, "m1", [(rowid, h)], np.ones((1, 4), np.float32))
-    assert store.embedding_models() == {"m1": 1, "m2": 1}
-    assert store.delete_embeddings("m2") == 1
-    assert store.embedding_models() == {"m1": 1}
+    h = store.vectors.pending_texts(Kind.JOBSEEKERS, "m1")[0][1]
+    before = store.changes.revision(Kind.JOBSEEKERS)
+    store.vectors.put(Kind.JOBSEEKERS, "m2", [(rowid, h)], np.ones((1, 4), np.float32))
+    assert store.changes.revision(Kind.JOBSEEKERS) > before
+    assert store.changes.since(Kind.JOBSEEKERS, before, "m1") == (set(), set())
+    assert store.changes.since(Kind.JOBSEEKERS, before, "m2") == ({rowid}, set())
+    store.vectors.put(Kind.JOBSEEKERS, "m1", [(rowid, h)], np.ones((1, 4), np.float32))
+    assert store.vectors.models() == {"m1": 1, "m2": 1}
+    assert store.vectors.drop_model("m2") == 1
+    assert store.vectors.models() == {"m1": 1}
 
 
 def test_attributes_columns(store: Store):
@@ -129,7 +143,7 @@ def test_attributes_columns(store: Store):
 
 
 def test_outcomes_and_audit(store: Store):
-    store.add_outcomes(
+    store.ledger.add_outcomes(
         [
             {"vacancy_id": "VAC-T1", "jobseeker_id": "WZ-T1", "outcome": "placed"},
             {
@@ -140,22 +154,50 @@ def test_outcomes_and_audit(store: Store):
             },
         ]
     )
-    rows = store.outcome_rows()
+    rows = store.ledger.outcome_rows()
     assert [r["outcome"] for r in rows] == ["placed", "rejected"]
     with pytest.raises(ValueError):
-        store.add_outcomes([{"vacancy_id": "V", "jobseeker_id": "J", "outcome": "hired"}])
-    store.write_audit("key1", "matchmaker", "/v1/x", ["WZ-T1", "WZ-T2"], purpose="shortlist")
-    (entry,) = store.audit_rows(jobseeker_id="WZ-T2")
+        store.ledger.add_outcomes([{"vacancy_id": "V", "jobseeker_id": "J", "outcome": "hired"}])
+    store.ledger.write_audit("key1", "matchmaker", "/v1/x", ["WZ-T1", "WZ-T2"], purpose="shortlist")
+    (entry,) = store.ledger.audit_rows(jobseeker_id="WZ-T2")
     assert entry["key_id"] == "key1" and entry["jobseeker_ids"] == ["WZ-T1", "WZ-T2"]
 
 
 def test_audit_filter_by_jobseeker_looks_past_the_newest_entries(store: Store):
-    store.write_audit("k", "werkcoach", "/v1/x", ["WZ-OLD"], purpose="oud")
+    store.ledger.write_audit("k", "werkcoach", "/v1/x", ["WZ-OLD"], purpose="oud")
     for i in range(150):
-        store.write_audit("k", "matchmaker", "/v1/y", [f"WZ-{i}"])
-    assert len(store.audit_rows(limit=100)) == 100
-    (old,) = store.audit_rows(limit=100, jobseeker_id="WZ-OLD")
+        store.ledger.write_audit("k", "matchmaker", "/v1/y", [f"WZ-{i}"])
+    assert len(store.ledger.audit_rows(limit=100)) == 100
+    (old,) = store.ledger.audit_rows(limit=100, jobseeker_id="WZ-OLD")
     assert old["purpose"] == "oud"
+
+
+def test_api_keys_are_stored_hashed_and_can_be_revoked(store: Store):
+    made = store.ledger.create_key("werkcoach", "caseload Rotterdam")
+    assert made.key.startswith(f"wm_{made.key_id}.")
+    assert store.ledger.key_role(made.key) == (made.key_id, "werkcoach")
+    assert store.ledger.key_role(made.key[:-1] + "x") is None  # wrong secret
+    assert store.ledger.key_role("wm_nope") is None and store.ledger.key_role("") is None
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT key_hash FROM api_keys")).scalar()
+    assert made.key.split(".")[1] not in stored  # only the hash of the secret
+    (listed,) = store.ledger.list_keys()
+    assert listed["label"] == "caseload Rotterdam" and listed["revoked_at"] is None
+    assert store.ledger.revoke_key(made.key_id) and not store.ledger.revoke_key(made.key_id)
+    assert store.ledger.key_role(made.key) is None
+
+
+def test_occupations_are_typed_and_default_to_confidence_zero(store: Store):
+    given = jobseeker(desired_esco_uri=FORKLIFT_URI)
+    inferred, unknown = jobseeker(id="WZ-T2"), jobseeker(id="WZ-T3")
+    rows = store.upsert([given, inferred, unknown], {"WZ-T2": Occupation(FORKLIFT_URI, 0.2)})
+    got = store.occupations(Kind.JOBSEEKERS, rows)
+    assert [got[r] for r in rows] == [
+        Occupation(FORKLIFT_URI, 1.0),
+        Occupation(FORKLIFT_URI, 0.2),
+        Occupation(None, 0.0),
+    ]
+    assert all(isinstance(o, Occupation) for o in got.values())
 
 
 def _open_after(barrier: Any, url: str) -> None:
@@ -175,4 +217,4 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path):
         for p in procs:
             p.join(120)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-        assert Store(url).revision(Kind.JOBSEEKERS) == 0
+        assert Store(url).changes.revision(Kind.JOBSEEKERS) == 0

@@ -16,9 +16,9 @@ import pytest
 from matching.config import Settings
 from matching.embedders import serving_embedder
 from matching.occupations import inferred_occupations
+from matching.records import Kind
 from matching.service import Matcher
 from matching.shortlist import Shortlist
-from matching.store import Kind
 from models.embedder import Embedder, model_slug
 from models.registry import BASE, EMBEDDER_NAME, promote
 
@@ -41,9 +41,9 @@ def consistent(m: Matcher, shortlist: Shortlist) -> None:
     """Every similarity is the dot product of *one* model's query and passage vectors."""
     model = shortlist.model_id
     v_rowid = m.store.rowid(Kind.VACANCIES, VACANCY)
-    _, q = m.store.load_embeddings(Kind.VACANCIES, model, prompt="query", rowids=[v_rowid])
+    _, q = m.store.vectors.load(Kind.VACANCIES, model, prompt="query", rowids=[v_rowid])
     rowids = [m.store.rowid(Kind.JOBSEEKERS, item.id) for item in shortlist.items]
-    ids, p = m.store.load_embeddings(Kind.JOBSEEKERS, model, rowids=rowids)
+    ids, p = m.store.vectors.load(Kind.JOBSEEKERS, model, rowids=rowids)
     expected = dict(zip(ids.tolist(), (p @ q[0]).tolist(), strict=True))
     for item, rowid in zip(shortlist.items, rowids, strict=True):
         assert item.similarity == pytest.approx(expected[rowid], abs=1e-5), (model, item.id)
@@ -68,7 +68,7 @@ def test_background_switch_serves_one_model_at_a_time(settings, version, embedde
     assert after.model_id == m.serving.model_id == new_model and after.items
     consistent(m, after)
     for kind in Kind:
-        index = m.indexer.index(kind)
+        index = m.serving.indexer.index(kind)
         assert index.meta.model_id == new_model and len(index) == m.store.count(kind)
     assert status.embedded == m.store.count(Kind.JOBSEEKERS) + m.store.count(Kind.VACANCIES)
     assert serving_embedder(settings).model_id == new_model
@@ -79,7 +79,7 @@ def test_switch_reinfers_occupations_with_the_new_embedder(settings):
     m = Matcher(settings)  # serves the fine-tuned embedder now
     items = m.store.by_rowids(Kind.VACANCIES, list(range(1, 81)))
     stored = m.store.occupations(Kind.VACANCIES, list(items))
-    inferred = inferred_occupations(list(items.values()), m.occupations)
+    inferred = inferred_occupations(list(items.values()), m.serving.occupations)
     assert len(inferred) >= 10  # demo vacancies without a given ESCO URI
     for rowid, record in items.items():
         if record.id in inferred:
@@ -95,7 +95,7 @@ def test_rollback_catches_up_without_reembedding_and_drops_older_models(settings
     served = m.serving.model_id
     # A third, older model's vectors and index: dropped by the next switch.
     rowid = m.store.rowid(Kind.JOBSEEKERS, "WZ-0000001")
-    m.store.put_embeddings(Kind.JOBSEEKERS, "stale@000", [(rowid, "x")], np.ones((1, 384)))
+    m.store.vectors.put(Kind.JOBSEEKERS, "stale@000", [(rowid, "x")], np.ones((1, 384)))
     stale_folder = settings.indexes_dir / model_slug("stale@000")
     stale_folder.mkdir(parents=True)
     promote(settings.tracking_uri, settings.home, BASE, EMBEDDER_NAME)
@@ -103,7 +103,7 @@ def test_rollback_catches_up_without_reembedding_and_drops_older_models(settings
     assert status.state == "done" and status.embedded == 0
     assert m.serving.model_id == embedder.model_id and m.serving.ref.version == BASE
     consistent(m, m.shortlist(VACANCY, k=10))
-    assert set(m.store.embedding_models()) == {embedder.model_id, served}
+    assert set(m.store.vectors.models()) == {embedder.model_id, served}
     assert not stale_folder.exists()
 
 

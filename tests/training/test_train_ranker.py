@@ -9,10 +9,11 @@ import pytest
 
 from api.cli import main
 from matching.config import Settings, get_settings
+from matching.outcomes import split_of
+from matching.records import Kind
 from matching.service import Matcher
-from matching.store import Kind
 from models.registry import champion_version, load_version
-from training.ranker_data import build_training_set, split_of
+from training.ranker_data import build_training_set
 from training.train_ranker import train
 
 
@@ -47,7 +48,7 @@ def test_first_model_becomes_champion_and_is_served(trained):
     assert first["promoted"] and first["kind"] in ("boosted_gam", "spline_logistic")
     assert champion_version(m.settings.tracking_uri, m.settings.home) == first["version"]
     assert set(first["valid_ndcg@10"]) == {"boosted_gam", "spline_logistic", "boosted_trees"}
-    health = m.health()
+    health = m.health().as_dict()
     assert health["ranker"]["version"] == first["version"]
     vid = next(v for v in m.store.ids(Kind.VACANCIES) if m.shortlist(v, k=5).items)
     result = m.shortlist(vid, k=5)

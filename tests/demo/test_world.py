@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from demo.truth import JobseekerArrays, grade, suitability
+from demo.world import generate
 from matching.records import Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
-from training.demo_truth import JobseekerArrays, grade, suitability
-from training.demo_world import generate
 
 
 def test_same_seed_same_world_other_seed_other_world(small_world):

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from eval.embedder_report import EmbedderFigures, _versions, candidate_version, markdown
 from eval.titles import TitleMetrics
 from matching.config import Settings, get_settings
 from matching.embedders import named_embedder
 from models.registry import BASE, NotRegisteredError
+from training.embedder_report import EmbedderFigures, _versions, candidate_version, markdown
 
 
 def test_versions_are_named_by_kind_and_carry_their_run(tuned_home, model_dir: Path, embedder):

@@ -48,10 +48,9 @@ def cmd_distill_embedder(args: argparse.Namespace) -> int:
 
 def _switch() -> None:
     """Bring the data directory to the registry's target embedder, with progress."""
-    from matching.config import get_settings
-    from matching.service import Matcher
+    from api.cli.common import open_matcher
 
-    matcher = Matcher(get_settings())
+    matcher = open_matcher()
     status = matcher.switcher.follow_target(progress=True)
     print(json.dumps({"serving": matcher.serving.model_id, "switch": status.as_dict()}))
 
@@ -65,7 +64,7 @@ def cmd_embedder(args: argparse.Namespace) -> int:
         print(json.dumps(embedder_status(), indent=2))
         return 0
     if args.action == "report":
-        from eval.embedder_report import write_embedder_report
+        from training.embedder_report import write_embedder_report
 
         versions = args.versions.split(",") if args.versions else None
         path = write_embedder_report(s, args.write, versions)
@@ -103,7 +102,7 @@ def embedder_status() -> dict[str, object]:
         "serving": {"version": serving.version, "model_id": serving.model_id} if serving else None,
         "target": {"version": target.version, "model_id": target.model_id},
         "previous": previous_champion(s.tracking_uri, s.home, EMBEDDER_NAME),
-        "stored_vectors": Store(s.db_url).embedding_models(),
+        "stored_vectors": Store(s.db_url).vectors.models(),
     }
 
 

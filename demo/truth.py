@@ -16,10 +16,10 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
+from demo import vocab as V
 from matching.geo import geography, haversine_km
 from matching.records import EDUCATION_RANK, EducationLevel, Licence, licence_closure
 from matching.records import licence_mask as _mask
-from training import demo_vocab as V
 
 GRADE_EDGES = (1.0, 2.5, 4.0)  # suitability -> relevance grade 1, 2, 3
 
@@ -246,7 +246,7 @@ class DemoTruth:
 
     @classmethod
     def load(cls, folder) -> DemoTruth | None:
-        """The truth saved by `training.demo_load`, or None when this is no demo world."""
+        """The truth saved by `demo.load`, or None when this is no demo world."""
         from pathlib import Path
 
         folder = Path(folder)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
+from demo.world import DemoWorld, generate
 from matching.ingest import IngestReport
+from matching.records import Kind
 from matching.service import Matcher
-from matching.store import Kind
-from training.demo_world import DemoWorld, generate
+from matching.timing import started
 
 log = logging.getLogger("werkmatch")
 
@@ -27,9 +27,9 @@ def load_demo(
     progress: bool = True,
 ) -> dict[str, object]:
     """Generate a demo world and store it through the normal ingest path."""
-    start = time.perf_counter()
+    took = started()
     world: DemoWorld = generate(jobseekers, vacancies, seed=seed, progress=progress)
-    generated = time.perf_counter() - start
+    generated = took.seconds
     reports = {}
     for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
         report = IngestReport(kind=kind.value)
@@ -37,7 +37,7 @@ def load_demo(
         if report.errors:
             raise RuntimeError(f"demo world produced invalid {kind.value}: {report.errors[:3]}")
         reports[kind.value] = report.stored
-    matcher.store.add_outcomes(
+    matcher.store.ledger.add_outcomes(
         {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
     )
     folder = truth_dir(matcher.settings.home)
@@ -51,5 +51,5 @@ def load_demo(
         "vacancies": reports["vacancies"],
         "outcomes": world.outcomes.height,
         "generate_s": round(generated, 1),
-        "total_s": round(time.perf_counter() - start, 1),
+        "total_s": round(took.seconds, 1),
     }

@@ -1,0 +1,20 @@
+"""What the command modules share: the matcher on the configured data directory."""
+
+from __future__ import annotations
+
+from matching.config import get_settings
+
+
+def open_matcher():
+    """A Matcher on the data directory of the settings (environment variables)."""
+    from matching.service import Matcher
+
+    return Matcher(get_settings())
+
+
+def named_or_served_embedder(version: str | None = None):
+    """The served embedder, or a named one: `base` or a registered version."""
+    from matching.embedders import load_embedder, named_embedder
+
+    s = get_settings()
+    return load_embedder(s, batch_size=128, ref=named_embedder(s, version) if version else None)

@@ -1,0 +1,57 @@
+"""Ranker commands: train, promote, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from api.cli.common import open_matcher
+from matching.config import get_settings
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.train_ranker import train
+
+    print(json.dumps(train(open_matcher(), promote_if_better=not args.no_promote), indent=2))
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from models.registry import promote
+
+    s = get_settings()
+    promote(s.tracking_uri, s.home, str(args.version))
+    print(f"version {args.version} is now champion (restart or reload the service)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.offline import evaluate
+    from eval.report import log_report, write_report
+
+    matcher = open_matcher()
+    matcher.reload_ranker()
+    ev = evaluate(matcher, progress=not args.json, max_vacancies=args.max_vacancies)
+    folder = write_report(ev, matcher.settings.reports_dir)
+    log_report(folder, ev, matcher.settings.tracking_uri, matcher.settings.home)
+    if args.json:
+        out = {k: ev.metrics[k] for k in ("ndcg@10", "recall@50", "mrr")}
+        out["exposure"] = {k: ev.exposure[k] for k in ("age_45_plus", "unemployed_12m_plus")}
+        print(json.dumps(out))
+    else:
+        print((folder / "report.md").read_text())
+        print(f"report: {folder / 'report.md'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("train", help="train rankers on outcomes, log to MLflow, promote")
+    s.add_argument("--no-promote", action="store_true", help="register without promoting")
+    s.set_defaults(func=cmd_train)
+    s = sub.add_parser("promote", help="make a registered ranker version the champion")
+    s.add_argument("version")
+    s.set_defaults(func=cmd_promote)
+    s = sub.add_parser("eval", help="evaluate on held-out vacancies, write a report")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--max-vacancies", type=int, default=None)
+    s.set_defaults(func=cmd_eval)

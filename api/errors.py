@@ -1,0 +1,86 @@
+"""Errors as HTTP: one body shape, `{"detail": [{"field", "reason"}]}`, and one place that maps
+domain errors to statuses. An unexpected error is a 500 without details, logged by type and
+route template only (no request data, no message: it may carry CV text or SQL parameters).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from matching.errors import (
+    AlreadyExistsError,
+    DomainError,
+    InvalidInputError,
+    NotFoundError,
+    SwitchInProgressError,
+)
+
+log = logging.getLogger("werkmatch")
+
+STATUS_OF: dict[type[DomainError], int] = {
+    NotFoundError: 404,
+    AlreadyExistsError: 409,
+    SwitchInProgressError: 409,
+    InvalidInputError: 422,
+}
+
+
+def problem(field: str, reason: str) -> list[dict[str, str]]:
+    """The `detail` list of an error body."""
+    return [{"field": field, "reason": reason}]
+
+
+def http_error(
+    status: int, field: str, reason: str, headers: dict[str, str] | None = None
+) -> HTTPException:
+    return HTTPException(status, problem(field, reason), headers=headers)
+
+
+def error_response(status: int, field: str, reason: str) -> JSONResponse:
+    return JSONResponse({"detail": problem(field, reason)}, status_code=status)
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _status(exc: DomainError) -> int:
+    return next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Validation errors, HTTP errors, domain errors and the unexpected, all in one shape."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"field": _field(e["loc"]), "reason": e["msg"].removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, list) else problem("", str(exc.detail))
+        return JSONResponse(
+            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(_status(exc), exc.field, exc.reason)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error(
+            "unexpected %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            getattr(request.scope.get("route"), "path", "?"),
+        )
+        return error_response(500, "", "internal error")

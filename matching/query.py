@@ -1,0 +1,195 @@
+"""The one query pipeline: query vector -> eligible -> retrieve -> score, in both directions.
+
+A vacancy asks for jobseekers (the matchmaker's shortlist), a jobseeker for open vacancies
+(the werkcoach's view). Shortlists, the reverse search, fit checks, training-set building,
+offline evaluation and the benchmark all call these functions on one `QueryContext`, with
+the ranker passed explicitly (None ranks by cosine), so they can never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.candidates import Eligibility
+from matching.filters import Overrides
+from matching.labour_market import Market
+from matching.ranking import ScoredPairs, score_pairs
+from matching.records import (
+    UNKNOWN_OCCUPATION,
+    Jobseeker,
+    Kind,
+    Occupation,
+    Vacancy,
+    VacancyStatus,
+    kind_of,
+)
+from matching.serving import Serving
+from matching.shortlist import top_passing
+from matching.store import Store
+from matching.texts import record_text
+from models.registry import ServedRanker
+
+TARGET = {Kind.VACANCIES: Kind.JOBSEEKERS, Kind.JOBSEEKERS: Kind.VACANCIES}
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What one query reads: one serving snapshot (so the query vector and the index share a
+    model), the store, the labour market, and how many nearest candidates to retrieve."""
+
+    serving: Serving
+    store: Store
+    market: Market | None
+    retrieve_n: int
+
+
+@dataclass
+class Retrieved:
+    """Records of the target kind with their similarity to the query, best first."""
+
+    rowids: np.ndarray
+    similarities: np.ndarray
+    records: list[Jobseeker | Vacancy]
+    occupations: dict[int, Occupation]
+
+    @classmethod
+    def empty(cls) -> Retrieved:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), [], {})
+
+
+@dataclass
+class Candidates:
+    """Scored candidates of one query record, in retrieval order."""
+
+    query: Jobseeker | Vacancy
+    rowids: np.ndarray
+    records: list[Jobseeker | Vacancy]
+    pairs: ScoredPairs
+    passed: np.ndarray  # the hard filters (and, for vacancies, being open)
+    eligibility: Eligibility | None = None
+
+    def top(self, k: int) -> np.ndarray:
+        """Positions of the k best-scoring candidates that pass, best first."""
+        return top_passing(self.pairs.scores, self.passed, k)
+
+
+def query_vector(ctx: QueryContext, record: Jobseeker | Vacancy) -> np.ndarray:
+    """The record's `query:` embedding under the snapshot's model (cached in the store)."""
+    kind = kind_of(record)
+    rowid = ctx.store.rowid(kind, record.id)
+    return ctx.serving.indexer.query_vector(kind, rowid, record_text(record))
+
+
+def eligible(
+    ctx: QueryContext, record: Jobseeker | Vacancy, overrides: Overrides | None = None
+) -> Eligibility:
+    """Candidates of the other kind that pass the hard filters for `record`."""
+    kind = kind_of(record)
+    table = ctx.serving.indexer.table(TARGET[kind])
+    if kind == Kind.VACANCIES:
+        return table.jobseekers_for(record, overrides)
+    return table.vacancies_for(record, overrides)
+
+
+def retrieve(ctx: QueryContext, record: Jobseeker | Vacancy, among: np.ndarray) -> Retrieved:
+    """The `retrieve_n` nearest records of the other kind among the rowids `among`."""
+    if len(among) == 0:
+        return Retrieved.empty()
+    target = TARGET[kind_of(record)]
+    q = query_vector(ctx, record)
+    scores, ids = ctx.serving.indexer.index(target).search(q, ctx.retrieve_n, among=among)
+    keep = ids[0] >= 0
+    return _with_records(ctx, target, ids[0][keep], scores[0][keep])
+
+
+def similarities(ctx: QueryContext, record: Jobseeker | Vacancy, rowids: list[int]) -> np.ndarray:
+    """Cosine of the record's query vector with stored vectors of the other kind (0 if none)."""
+    q = query_vector(ctx, record)
+    target = TARGET[kind_of(record)]
+    ids, vecs = ctx.store.vectors.load(target, ctx.serving.model_id, rowids=rowids)
+    by_id = dict(zip(ids.tolist(), (vecs @ q).tolist(), strict=True)) if len(ids) else {}
+    return np.array([by_id.get(int(r), 0.0) for r in rowids], dtype=float)
+
+
+def candidates(
+    ctx: QueryContext,
+    record: Jobseeker | Vacancy,
+    ranker: ServedRanker | None,
+    overrides: Overrides | None = None,
+) -> Candidates:
+    """The whole pipeline: eligible, retrieve among them, check, featurise and score."""
+    passing, got = nearest(ctx, record, overrides)
+    found = score(ctx, record, got, ranker, overrides)
+    found.eligibility = passing
+    return found
+
+
+def nearest(
+    ctx: QueryContext, record: Jobseeker | Vacancy, overrides: Overrides | None = None
+) -> tuple[Eligibility, Retrieved]:
+    """The pipeline up to scoring: who passes the hard filters, and the nearest of them."""
+    passing = eligible(ctx, record, overrides)
+    return passing, retrieve(ctx, record, passing.rowids)
+
+
+def candidates_among(
+    ctx: QueryContext,
+    record: Jobseeker | Vacancy,
+    rowids: list[int],
+    ranker: ServedRanker | None,
+) -> Candidates:
+    """Given candidates (one fit check, labelled pairs) scored as the pipeline would."""
+    sims = similarities(ctx, record, rowids)
+    got = _with_records(ctx, TARGET[kind_of(record)], np.asarray(rowids, dtype=np.int64), sims)
+    return score(ctx, record, got, ranker)
+
+
+def score(
+    ctx: QueryContext,
+    record: Jobseeker | Vacancy,
+    got: Retrieved,
+    ranker: ServedRanker | None,
+    overrides: Overrides | None = None,
+) -> Candidates:
+    """Pair the query with each retrieved record (vacancy first) and score the pairs."""
+    kind = kind_of(record)
+    rowid = ctx.store.rowid(kind, record.id)
+    own = ctx.store.occupations(kind, [rowid]).get(rowid, UNKNOWN_OCCUPATION)
+    others = [got.occupations.get(int(r), UNKNOWN_OCCUPATION) for r in got.rowids]
+    n = len(got.records)
+    if kind == Kind.VACANCIES:
+        pairs = score_pairs(
+            [record] * n,
+            got.records,
+            got.similarities,
+            [(own, o) for o in others],
+            ctx.market,
+            ranker,
+            overrides,
+        )
+        passed = pairs.checks.passed
+    else:
+        pairs = score_pairs(
+            got.records,
+            [record] * n,
+            got.similarities,
+            [(o, own) for o in others],
+            ctx.market,
+            ranker,
+            overrides,
+        )
+        is_open = np.array([v.status == VacancyStatus.OPEN for v in got.records], dtype=bool)
+        passed = pairs.checks.passed & is_open
+    return Candidates(record, got.rowids, got.records, pairs, passed)
+
+
+def _with_records(
+    ctx: QueryContext, target: Kind, rowids: np.ndarray, sims: np.ndarray
+) -> Retrieved:
+    """Attach records and occupations (one query), leaving out rowids no longer stored."""
+    records, occupations = ctx.store.with_occupations(target, rowids.tolist())
+    present = np.array([int(r) in records for r in rowids], dtype=bool)
+    rowids, sims = rowids[present], np.asarray(sims)[present]
+    return Retrieved(rowids, sims, [records[int(r)] for r in rowids], occupations)
