@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from matching.directory import User
 from matching.store import Store
 
 
@@ -44,16 +45,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 @dataclass(frozen=True)
 class ApiKey:
-    """An authenticated caller: key id (safe to log) and role."""
+    """An authenticated caller: key id (safe to log), role, and the named user behind it
+    (None for a key made without one: it reaches no person's data through a scope)."""
 
     key_id: str
     role: Role
+    user: User | None = None
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
 
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.user.regions if self.user else ()
+
 
 def authenticate(store: Store, key: str) -> ApiKey | None:
-    """The caller behind a presented key, or None when unknown, malformed or revoked."""
-    found = store.ledger.key_role(key)
-    return None if found is None else ApiKey(found[0], Role(found[1]))
+    """The caller behind a presented key; None when unknown, malformed, revoked or expired."""
+    owner = store.ledger.key_owner(key)
+    if owner is None:
+        return None
+    return ApiKey(owner.key_id, Role(owner.role), store.directory.user(owner.user_id))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from api.access import deny
 from api.auth import ApiKey, Permission, authenticate
 from api.errors import http_error
 from matching.service import Matcher
@@ -38,12 +39,13 @@ def current_key(
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 
 
-def requires(*permissions: Permission) -> Callable[[ApiKey], ApiKey]:
-    """A dependency that lets through keys whose role has any of the permissions."""
+def requires(*permissions: Permission) -> Callable[..., ApiKey]:
+    """A dependency that lets through keys whose role has any of the permissions; a refusal
+    is audited like every other (api.access.deny)."""
 
-    def check(key: CurrentKey) -> ApiKey:
+    def check(request: Request, key: CurrentKey) -> ApiKey:
         if not any(key.may(p) for p in permissions):
-            raise http_error(403, "Authorization", f"role {key.role.value} may not do this")
+            deny(request, key, f"role {key.role.value} may not do this")
         return key
 
     return check

@@ -1,11 +1,9 @@
 """Errors as HTTP: one body shape, `{"detail": [{"field", "reason"}]}`, and one place that maps
-domain errors to statuses. An unexpected error is a 500 without details, logged by type and
-route template only (no request data, no message: it may carry CV text or SQL parameters).
+domain errors to statuses. An unexpected error is answered by `api.request_log.RequestLog`:
+a 500 without details, logged by type and route template only.
 """
 
 from __future__ import annotations
-
-import logging
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +16,6 @@ from matching.errors import (
     NotFoundError,
     SwitchInProgressError,
 )
-
-log = logging.getLogger("werkmatch")
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFoundError: 404,
@@ -74,13 +70,3 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return error_response(_status(exc), exc.field, exc.reason)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error(
-            "unexpected %s on %s %s",
-            type(exc).__name__,
-            request.method,
-            getattr(request.scope.get("route"), "path", "?"),
-        )
-        return error_response(500, "", "internal error")

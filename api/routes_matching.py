@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import StringConstraints
 
+from api.access import check_caseload, check_purpose, check_vacancy
 from api.auth import ApiKey, Permission
 from api.deps import MatcherDep, PurposeHeader, audit, requires
 from api.schemas import (
@@ -19,11 +20,13 @@ from api.schemas import (
     OutcomeCreate,
     OutcomePublic,
     ShortlistPublic,
+    UserCreate,
 )
-from matching.errors import NotFoundError
+from matching.directory import User
+from matching.errors import InvalidInputError, NotFoundError
 from matching.filters import Overrides
 from matching.labour_market import market_table
-from matching.records import Licence
+from matching.records import Kind, Licence
 
 router = APIRouter(prefix="/v1")
 
@@ -65,7 +68,10 @@ def shortlist(
     explain: Explain = True,
     purpose: PurposeHeader = None,
 ) -> ShortlistPublic:
-    """The best jobseekers for a vacancy after the hard filters, with reasons per criterion."""
+    """The best jobseekers for a vacancy of your regions after the hard filters, with reasons
+    per criterion; say why in `X-Purpose`."""
+    check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
+    check_purpose(request, key, purpose)
     result = matcher.shortlist(
         vacancy_id, k=k, overrides=_overrides(max_distance_km, licences, regions)
     )
@@ -87,7 +93,9 @@ def vacancies_for(
     explain: Explain = True,
     purpose: PurposeHeader = None,
 ) -> ShortlistPublic:
-    """The best open vacancies for a jobseeker (werkcoach view)."""
+    """The best open vacancies for a jobseeker of your (team's) caseload (werkcoach view)."""
+    matcher.get(Kind.JOBSEEKERS, jobseeker_id)
+    check_caseload(request, key, [jobseeker_id])
     result = matcher.vacancies_for(
         jobseeker_id, k=k, overrides=_overrides(max_distance_km, None, regions)
     )
@@ -108,7 +116,10 @@ def fit_check(
     key: Annotated[ApiKey, Depends(requires(Permission.FIT_CHECK))],
     purpose: PurposeHeader = None,
 ) -> FitCheckPublic:
-    """Check one jobseeker against one vacancy before contacting the employer."""
+    """Check one jobseeker against a vacancy of your regions before contacting the employer;
+    say why in `X-Purpose`."""
+    check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
+    check_purpose(request, key, purpose)
     result = matcher.fit_check(vacancy_id, jobseeker_id)
     audit(request, key, [jobseeker_id], purpose or f"fit check {vacancy_id}")
     return FitCheckPublic.of(result)
@@ -117,10 +128,15 @@ def fit_check(
 @router.post("/outcomes", status_code=201, response_model=OutcomePublic, tags=["matchmaker"])
 def add_outcome(
     body: OutcomeCreate,
+    request: Request,
     matcher: MatcherDep,
     key: Annotated[ApiKey, Depends(requires(Permission.OUTCOMES))],
 ) -> OutcomePublic:
-    """Record what happened to a proposed candidate (invited, placed, rejected + reason)."""
+    """Record what happened to a proposed candidate for a vacancy of your regions (invited,
+    placed, rejected + reason)."""
+    vacancy = matcher.store.get(Kind.VACANCIES, body.vacancy_id)
+    if vacancy is not None:
+        check_vacancy(request, key, vacancy)
     matcher.record_outcome(
         body.vacancy_id, body.jobseeker_id, body.outcome, body.reason, f"api:{key.key_id}"
     )
@@ -155,12 +171,61 @@ def read_audit(
     return AuditPublic(count=len(rows), data=rows)
 
 
+@router.get("/erasures", tags=["admin"])
+def read_erasures(
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.AUDIT))],
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> dict:
+    """Erasure receipts, newest first: who erased, when, and what was removed (no one's id)."""
+    data = matcher.store.ledger.erasures(limit)
+    return {"count": len(data), "data": data}
+
+
 @router.post("/keys", status_code=201, response_model=KeyCreated, tags=["admin"])
 def new_key(
     body: KeyCreate, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
 ) -> KeyCreated:
-    made = matcher.store.ledger.create_key(body.role.value, body.label)
+    """A key for a named user, with the user's role; shown once, valid for `days`."""
+    user = matcher.store.directory.user(body.user_id)
+    if user is None:
+        raise NotFoundError(f"user {body.user_id!r} not found", "user_id")
+    if user.role != body.role.value:
+        raise InvalidInputError(f"user {user.user_id!r} is a {user.role}", "role")
+    made = matcher.store.ledger.create_key(user.role, body.label, user.user_id, body.days)
     return KeyCreated(key_id=made.key_id, role=body.role, key=made.key)
+
+
+@router.post("/keys/{key_id}/rotate", status_code=201, response_model=KeyCreated, tags=["admin"])
+def rotate(
+    key_id: str, matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
+) -> KeyCreated:
+    """A new key for the same user; the old one stops working at once."""
+    made = matcher.store.ledger.rotate_key(key_id)
+    if made is None:
+        raise NotFoundError(f"no active key {key_id!r}", "key_id")
+    owner = matcher.store.ledger.key_owner(made.key)
+    return KeyCreated(key_id=made.key_id, role=owner.role, key=made.key)
+
+
+@router.post("/users", status_code=201, tags=["admin"])
+def new_user(
+    body: UserCreate,
+    matcher: MatcherDep,
+    key: Annotated[ApiKey, Depends(requires(Permission.KEYS))],
+) -> dict:
+    """Create or replace a named user (role, team, regions)."""
+    user = User(body.user_id, body.name, body.role.value, body.team, tuple(body.regions))
+    matcher.store.directory.put_user(user)
+    return {**body.model_dump(), "role": body.role.value}
+
+
+@router.get("/users", tags=["admin"])
+def list_users(
+    matcher: MatcherDep, key: Annotated[ApiKey, Depends(requires(Permission.KEYS))]
+) -> dict:
+    data = matcher.store.directory.users()
+    return {"count": len(data), "data": data}
 
 
 @router.get("/keys", tags=["admin"])

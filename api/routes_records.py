@@ -9,11 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.access import (
+    caseload_row_check,
+    check_caseload,
+    check_vacancy,
+    deny,
+    region_row_check,
+)
 from api.auth import ApiKey, Permission
 from api.deps import MatcherDep, PurposeHeader, audit, requires
 from api.errors import http_error
 from api.schemas import IngestReportPublic
-from matching.ingest import FORMATS, IngestFileError, IngestReport
+from matching.ingest import FORMATS, IngestFileError, IngestReport, RowCheck
 from matching.records import Jobseeker, Kind, Vacancy
 from matching.service import Matcher
 
@@ -35,7 +42,9 @@ VacancyReader = Annotated[ApiKey, Depends(requires(Permission.VACANCIES_READ))]
 Eraser = Annotated[ApiKey, Depends(requires(Permission.ERASE))]
 
 
-async def _bulk(request: Request, matcher: Matcher, kind: Kind, fmt: str | None) -> IngestReport:
+async def _bulk(
+    request: Request, matcher: Matcher, kind: Kind, fmt: str | None, accept: RowCheck
+) -> IngestReport:
     suffix = (
         f".{fmt}"
         if fmt
@@ -55,7 +64,7 @@ async def _bulk(request: Request, matcher: Matcher, kind: Kind, fmt: str | None)
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(body)
         try:
-            return await run_in_threadpool(matcher.ingest, kind, path, False)
+            return await run_in_threadpool(matcher.ingest, kind, path, False, accept)
         except IngestFileError as exc:
             raise http_error(422, "body", str(exc)) from exc
 
@@ -78,9 +87,14 @@ BulkFormat = Annotated[
 
 # ------------------------------------------------------------------ jobseekers
 @router.post("/jobseekers", status_code=201, response_model=Jobseeker, tags=["werkcoach"])
-def create_jobseeker(body: Jobseeker, matcher: MatcherDep, key: Werkcoach) -> Jobseeker:
-    """Register a jobseeker (werkzoekende)."""
+def create_jobseeker(
+    body: Jobseeker, request: Request, matcher: MatcherDep, key: Werkcoach
+) -> Jobseeker:
+    """Register a jobseeker (werkzoekende); they join your caseload."""
+    if key.user is None:
+        deny(request, key, "your key belongs to no user, so to no caseload")
     matcher.create(body)
+    matcher.store.directory.assign([body.id], key.user)
     return body
 
 
@@ -92,28 +106,31 @@ def read_jobseeker(
     key: JobseekerReader,
     purpose: PurposeHeader = None,
 ) -> Jobseeker:
-    """A jobseeker's profile (audit-logged)."""
+    """A jobseeker's profile, from your (team's) caseload (audit-logged)."""
     js = matcher.get(Kind.JOBSEEKERS, jobseeker_id)
+    check_caseload(request, key, [js.id])
     audit(request, key, [js.id], purpose or "profiel inzien")
     return js
 
 
 @router.put("/jobseekers/{jobseeker_id}", response_model=Jobseeker, tags=["werkcoach"])
 def replace_jobseeker(
-    jobseeker_id: str, body: Jobseeker, matcher: MatcherDep, key: Werkcoach
+    jobseeker_id: str, body: Jobseeker, request: Request, matcher: MatcherDep, key: Werkcoach
 ) -> Jobseeker:
-    """Replace a jobseeker's profile."""
+    """Replace the profile of a jobseeker in your (team's) caseload."""
+    if body.id == jobseeker_id:  # else the replace refuses it (422) before anything is read
+        matcher.get(Kind.JOBSEEKERS, jobseeker_id)
+        check_caseload(request, key, [jobseeker_id])
     matcher.replace(jobseeker_id, body)
     return body
 
 
 @router.delete("/jobseekers/{jobseeker_id}", status_code=204, tags=["admin"])
-def erase_jobseeker(
-    jobseeker_id: str, request: Request, matcher: MatcherDep, key: Eraser
-) -> Response:
-    """Erase a jobseeker (GDPR art. 17): record, embeddings, index entry and outcomes."""
-    matcher.erase_jobseeker(jobseeker_id)
-    audit(request, key, [jobseeker_id], "wissen (AVG art. 17)")
+def erase_jobseeker(jobseeker_id: str, matcher: MatcherDep, key: Eraser) -> Response:
+    """Erase a jobseeker (AVG art. 17): record, vectors, outcomes and the link from the audit
+    log, in one transaction, and every saved index, before the answer. The erasure receipt
+    (`GET /v1/erasures`) says who erased when and how much went, never whom."""
+    matcher.erase_jobseeker(jobseeker_id, erased_by=key.key_id, role=key.role.value)
     return Response(status_code=204)
 
 
@@ -133,14 +150,22 @@ def erase_jobseeker(
 async def bulk_jobseekers(
     request: Request, matcher: MatcherDep, key: Werkcoach, fmt: BulkFormat = None
 ) -> IngestReportPublic:
-    """Upload many jobseekers (CSV, JSONL or Parquet body); bad rows are reported by number."""
-    return _report(await _bulk(request, matcher, Kind.JOBSEEKERS, fmt))
+    """Upload many jobseekers (CSV, JSONL or Parquet body); bad rows are reported by number,
+    and so are people of another caseload. Those stored join your caseload."""
+    if key.user is None:
+        deny(request, key, "your key belongs to no user, so to no caseload")
+    report = await _bulk(request, matcher, Kind.JOBSEEKERS, fmt, caseload_row_check(request, key))
+    matcher.store.directory.assign(report.stored_ids, key.user)
+    return _report(report)
 
 
 # ------------------------------------------------------------------- vacancies
 @router.post("/vacancies", status_code=201, response_model=Vacancy, tags=["accountmanager"])
-def create_vacancy(body: Vacancy, matcher: MatcherDep, key: VacancyWriter) -> Vacancy:
-    """Register a vacancy (vacature)."""
+def create_vacancy(
+    body: Vacancy, request: Request, matcher: MatcherDep, key: VacancyWriter
+) -> Vacancy:
+    """Register a vacancy (vacature) in one of your regions."""
+    check_vacancy(request, key, body)
     matcher.create(body)
     return body
 
@@ -152,14 +177,22 @@ def read_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyReader) -> Va
 
 @router.put("/vacancies/{vacancy_id}", response_model=Vacancy, tags=["accountmanager"])
 def replace_vacancy(
-    vacancy_id: str, body: Vacancy, matcher: MatcherDep, key: VacancyWriter
+    vacancy_id: str, body: Vacancy, request: Request, matcher: MatcherDep, key: VacancyWriter
 ) -> Vacancy:
+    """Replace a vacancy of your regions (and keep it there)."""
+    if body.id == vacancy_id:  # else the replace refuses it (422) before anything is read
+        check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
+        check_vacancy(request, key, body)
     matcher.replace(vacancy_id, body)
     return body
 
 
 @router.delete("/vacancies/{vacancy_id}", status_code=204, tags=["accountmanager"])
-def delete_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyWriter) -> Response:
+def delete_vacancy(
+    vacancy_id: str, request: Request, matcher: MatcherDep, key: VacancyWriter
+) -> Response:
+    """Delete a vacancy of your regions."""
+    check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
     matcher.delete(Kind.VACANCIES, vacancy_id)
     return Response(status_code=204)
 
@@ -180,5 +213,6 @@ def delete_vacancy(vacancy_id: str, matcher: MatcherDep, key: VacancyWriter) -> 
 async def bulk_vacancies(
     request: Request, matcher: MatcherDep, key: VacancyWriter, fmt: BulkFormat = None
 ) -> IngestReportPublic:
-    """Upload many vacancies (CSV, JSONL or Parquet body); bad rows are reported by number."""
-    return _report(await _bulk(request, matcher, Kind.VACANCIES, fmt))
+    """Upload many vacancies (CSV, JSONL or Parquet body); bad rows are reported by number,
+    and so are vacancies outside your regions."""
+    return _report(await _bulk(request, matcher, Kind.VACANCIES, fmt, region_row_check(key)))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import Role
 from matching.outcomes import OutcomeKind
@@ -174,6 +175,7 @@ class AuditEntry(BaseModel):
     endpoint: str
     purpose: str | None
     jobseeker_ids: list[str]
+    allowed: bool | None = Field(description="false: the request was refused (need-to-know)")
 
 
 class AuditPublic(BaseModel):
@@ -185,7 +187,23 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
+    user_id: str = Field(min_length=1, max_length=64, description="the user the key belongs to")
     label: str | None = Field(default=None, max_length=200)
+    days: float = Field(default=90.0, gt=0, le=366, description="valid for this many days")
+
+
+class UserCreate(BaseModel):
+    """A named user: role, team (a Werkplein) and the arbeidsmarktregio's they serve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    team: str | None = Field(default=None, min_length=1, max_length=120)
+    regions: list[Annotated[str, StringConstraints(pattern=r"^AM\d\d$")]] = Field(
+        default_factory=list, max_length=35
+    )
 
 
 class KeyCreated(BaseModel):

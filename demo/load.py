@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from demo.staff import assign_caseloads
 from demo.world import DemoWorld, generate
 from matching.ingest import IngestReport
 from matching.records import Kind
@@ -40,6 +41,7 @@ def load_demo(
     matcher.store.ledger.add_outcomes(
         {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
     )
+    assign_caseloads(matcher.store)
     folder = truth_dir(matcher.settings.home)
     folder.mkdir(parents=True, exist_ok=True)
     world.truth_jobseekers.write_parquet(folder / "truth_jobseekers.parquet")

@@ -6,10 +6,18 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
 
 from matching.records import Kind
-from matching.schema import metadata, revisions
+from matching.schema import (
+    TABLES,
+    audit,
+    audit_subjects,
+    embeddings,
+    metadata,
+    revisions,
+    tombstones,
+)
 
 IN_CHUNK = 900  # ids per IN (...) list: below SQLite's bound-parameter limit
 
@@ -29,6 +37,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL also waits for the lock
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: erased text does not linger
     cur.close()
 
 
@@ -50,9 +59,80 @@ def create_schema(engine: Engine) -> None:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if engine.dialect.name == "sqlite":
+            _never_reuse_rowids(conn)
         metadata.create_all(conn)
+        _add_missing_columns(conn)
+        _link_audit_subjects(conn)
         existing = {r[0] for r in conn.execute(select(revisions.c.kind))}
         for kind in Kind:
             if kind.value not in existing:
                 conn.execute(insert(revisions).values(kind=kind.value, revision=0))
         conn.commit()
+
+
+def _never_reuse_rowids(conn: Any) -> None:
+    """Migrate record tables made before AUTOINCREMENT: rebuild each with it, rowids kept,
+    and start the sequence past every rowid ever used (tombstones and vectors included)."""
+    for kind, table in TABLES.items():
+        ddl = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table.name,)
+        ).scalar()
+        if ddl is None or "AUTOINCREMENT" in ddl.upper():
+            continue
+        old = f"{table.name}_without_autoincrement"
+        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" RENAME TO "{old}"')
+        for index in table.indexes:
+            conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+        table.create(conn)
+        cols = ", ".join(f'"{c.name}"' for c in table.columns)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{old}"')
+        conn.exec_driver_sql(f'DROP TABLE "{old}"')
+        used = [
+            conn.execute(select(func.max(table.c.rowid))).scalar() or 0,
+            conn.execute(
+                select(func.max(tombstones.c.rowid)).where(tombstones.c.kind == kind.value)
+            ).scalar()
+            or 0,
+            conn.execute(
+                select(func.max(embeddings.c.rowid)).where(embeddings.c.kind == kind.value)
+            ).scalar()
+            or 0,
+        ]
+        conn.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (table.name,))
+        conn.exec_driver_sql(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table.name, max(used))
+        )
+
+
+def _link_audit_subjects(conn: Any) -> None:
+    """Fill the audit's person index for entries written before it existed."""
+    if conn.execute(select(func.count()).select_from(audit_subjects)).scalar():
+        return
+    rows = [
+        {"audit_id": entry_id, "jobseeker_id": jid}
+        for entry_id, ids in conn.execute(select(audit.c.id, audit.c.jobseeker_ids))
+        for jid in dict.fromkeys(ids or [])
+    ]
+    if rows:
+        conn.execute(insert(audit_subjects), rows)
+
+
+def _add_missing_columns(conn: Any) -> None:
+    """Columns added to existing tables by later releases (all nullable), added in place."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                add = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                conn.exec_driver_sql(add)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Write SQLite's log into the database file and empty it, so deleted data (zeroed by
+    `secure_delete`) lingers in no file; no-op on other backends."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

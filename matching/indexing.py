@@ -155,6 +155,13 @@ class Indexer:
                 self._save(kind)
             return len(stale)
 
+    def persist(self, kind: Kind) -> None:
+        """Apply the store's changes and save the index now (an erasure must not wait for
+        the next checkpoint: the saved file would still hold the person's vector)."""
+        with self._lock:
+            self.sync(kind)
+            self._save(kind)
+
     def flush(self) -> None:
         """Write every index with unsaved changes (on shutdown and after bulk work)."""
         with self._lock:
@@ -200,3 +207,17 @@ class Indexer:
         table.upsert(self.store.attributes(kind))
         self._tables[kind] = table
         self._save(kind)
+
+
+def remove_from_saved(root: Path, kind: Kind, rowids: list[int], skip: Path) -> int:
+    """Remove rowids from the saved indexes of every other model under `root` (the previous
+    embedder's, kept for rollback); returns how many index files were rewritten."""
+    rewritten = 0
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p != skip):
+        index = VectorIndex.load(folder, kind.value)
+        if index is None:
+            continue
+        index.remove(np.asarray(rowids, dtype=np.int64))
+        index.save(folder)
+        rewritten += 1
+    return rewritten

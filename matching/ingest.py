@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ class IngestReport:
     rows: int = 0
     stored: int = 0
     errors: list[RowError] = field(default_factory=list)
+    stored_ids: list[str] = field(default_factory=list, repr=False)
 
     @property
     def bad_rows(self) -> int:
@@ -62,10 +63,17 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None and not (isinstance(v, str) and v == "")}
 
 
+RowCheck = Callable[[Any], str | None]  # a reason to refuse a valid record, or None
+
+
 def validate_rows(
-    kind: Kind, rows: Iterable[dict[str, Any]], report: IngestReport
+    kind: Kind,
+    rows: Iterable[dict[str, Any]],
+    report: IngestReport,
+    accept: RowCheck | None = None,
 ) -> Iterator[Jobseeker | Vacancy]:
-    """Yield valid records; append errors for bad rows and for repeated ids."""
+    """Yield valid records; append errors for bad rows, repeated ids and rows `accept`
+    refuses (a caller's scope: the reason is reported as an error of the row's id)."""
     cls = RECORD_CLASS[kind]
     first_row: dict[str, int] = {}
     for number, raw in enumerate(rows, start=1):
@@ -87,4 +95,8 @@ def validate_rows(
             )
             continue
         first_row[record.id] = number
+        refused = accept(record) if accept else None
+        if refused:
+            report.errors.append(RowError(number, "id", refused))
+            continue
         yield record

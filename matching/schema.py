@@ -44,6 +44,9 @@ def _record_table(name: str) -> Table:
         Column("months_unemployed", Integer),
         Column("rev", Integer, nullable=False, index=True),
         Column("updated_at", DateTime(timezone=True), nullable=False),
+        # AUTOINCREMENT: a deleted rowid is never given again (tombstones and indexes are
+        # keyed by it); PostgreSQL's sequences never reuse one either.
+        sqlite_autoincrement=True,
     )
 
 
@@ -92,6 +95,27 @@ audit = Table(
     Column("endpoint", String(200), nullable=False),
     Column("purpose", String(200)),
     Column("jobseeker_ids", JSON, nullable=False),
+    Column("allowed", Boolean),  # False: a refused request (need-to-know); None: before scopes
+)
+
+# Which jobseekers an audit entry names: the look-up by person is an indexed query.
+audit_subjects = Table(
+    "audit_subjects",
+    metadata,
+    Column("audit_id", Integer, primary_key=True),
+    Column("jobseeker_id", String(64), primary_key=True, index=True),
+)
+
+# Receipts of erasures (AVG art. 17): who erased, when, and how much went; no personal data.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("erased_by", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("removed", JSON, nullable=False),
 )
 
 api_keys = Table(
@@ -103,6 +127,29 @@ api_keys = Table(
     Column("label", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("user_id", String(64), index=True),  # the named user the key belongs to
+    Column("expires_at", DateTime(timezone=True)),
+)
+
+# Named users: their role, their team (a Werkplein) and the arbeidsmarktregio's they serve.
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("team", String(120)),
+    Column("regions", JSON, nullable=False),  # e.g. ["AM22"]
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Which werkcoach (and team) serves a jobseeker: the werkcoach's need-to-know.
+caseload = Table(
+    "caseload",
+    metadata,
+    Column("jobseeker_id", String(64), primary_key=True),
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("team", String(120), index=True),
 )
 
 # One counter per kind, bumped with every change of its records or vectors: the vector

@@ -21,10 +21,12 @@ from matching.embedders import (
     serving_embedder,
     target_embedder,
 )
+from matching.erasure import ErasureReceipt, erase_jobseeker
 from matching.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from matching.filters import Overrides
 from matching.health import Health, collect_health
-from matching.ingest import IngestReport, read_frame, validate_rows
+from matching.indexing import remove_from_saved
+from matching.ingest import IngestReport, RowCheck, read_frame, validate_rows
 from matching.labour_market import LiveMarket, Market
 from matching.occupations import inferred_occupations
 from matching.outcomes import OutcomeKind
@@ -117,16 +119,30 @@ class Matcher:
                 raise NotFoundError.record(kind.value, record_id)
             self.serving.indexer.sync(kind)
 
-    def erase_jobseeker(self, jobseeker_id: str) -> None:
-        """GDPR art. 17: the record, its vectors, its index entry and its outcomes go."""
+    def erase_jobseeker(
+        self, jobseeker_id: str, erased_by: str, role: str = "admin"
+    ) -> ErasureReceipt:
+        """AVG art. 17: record, vectors, outcomes and audit link in one transaction; then
+        every saved index (served, and kept for rollback) without the person, before return."""
         with self._writes:
-            self.delete(Kind.JOBSEEKERS, jobseeker_id)
-            self.store.ledger.delete_outcomes_of(jobseeker_id)
+            receipt = erase_jobseeker(self.store, jobseeker_id, erased_by, role)
+            if receipt is None:
+                raise NotFoundError.record(Kind.JOBSEEKERS.value, jobseeker_id)
+            indexer = self.serving.indexer
+            indexer.persist(Kind.JOBSEEKERS)
+            remove_from_saved(
+                self.settings.indexes_dir, Kind.JOBSEEKERS, [receipt.rowid], indexer.folder
+            )
+        return receipt
 
-    def ingest(self, kind: Kind, path: Path, progress: bool = True) -> IngestReport:
-        """Validate a file, store its good rows in batches of one transaction each, embed."""
+    def ingest(
+        self, kind: Kind, path: Path, progress: bool = True, accept: RowCheck | None = None
+    ) -> IngestReport:
+        """Validate a file, store its good rows in batches of one transaction each, embed;
+        `accept` may refuse valid rows (the caller's scope)."""
         report = IngestReport(kind=kind.value)
-        self.ingest_rows(kind, read_frame(path).iter_rows(named=True), report, progress)
+        rows = read_frame(path).iter_rows(named=True)
+        self.ingest_rows(kind, rows, report, progress, accept=accept)
         return report
 
     def ingest_rows(
@@ -136,12 +152,13 @@ class Matcher:
         report: IngestReport,
         progress: bool = True,
         embed: bool = True,
+        accept: RowCheck | None = None,
     ) -> None:
         """Store the valid rows of an iterable of dicts, one transaction per batch (each with
         the occupations inferred for it); with `embed`, embed and index the new texts too."""
         with self._writes:
             batch: list[Jobseeker | Vacancy] = []
-            for record in validate_rows(kind, rows, report):
+            for record in validate_rows(kind, rows, report, accept):
                 batch.append(record)
                 if len(batch) >= self.settings.ingest_batch:
                     self._store_batch(batch, report)
@@ -155,13 +172,14 @@ class Matcher:
     def _store_batch(self, batch: list[Jobseeker | Vacancy], report: IngestReport) -> None:
         self.store.upsert(batch, inferred_occupations(batch, self.serving.occupations))
         report.stored += len(batch)
+        report.stored_ids += [r.id for r in batch]
         log.info("ingest: committed %d %s (%d so far)", len(batch), report.kind, report.stored)
 
     def record_outcome(
         self,
         vacancy_id: str,
         jobseeker_id: str,
-        outcome: OutcomeKind,
+        outcome: OutcomeKind | str,
         reason: str | None,
         source: str,
     ) -> None:
@@ -173,7 +191,8 @@ class Matcher:
             if self.store.rowid(kind, rid) is None:
                 raise NotFoundError(f"{rid!r} not found", field)
         row = {"vacancy_id": vacancy_id, "jobseeker_id": jobseeker_id, "reason": reason}
-        self.store.ledger.add_outcomes([{**row, "outcome": outcome.value, "source": source}])
+        row |= {"outcome": OutcomeKind(outcome).value, "source": source}
+        self.store.ledger.add_outcomes([row])
 
     # ------------------------------------------------------------------- reads
     def get(self, kind: Kind, record_id: str) -> Jobseeker | Vacancy:

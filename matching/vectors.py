@@ -20,11 +20,11 @@ from matching.schema import TABLES, embeddings
 from matching.texts import record_text
 
 
-def delete_vectors_of(conn: Any, kind: Kind, rowid: int) -> None:
+def delete_vectors_of(conn: Any, kind: Kind, rowid: int) -> int:
     """Remove every model's vectors of one record, inside the caller's transaction."""
-    conn.execute(
+    return conn.execute(
         delete(embeddings).where(embeddings.c.kind == kind.value, embeddings.c.rowid == rowid)
-    )
+    ).rowcount
 
 
 class VectorStore:

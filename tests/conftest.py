@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,21 @@ def world_home(
     return home
 
 
+@pytest.fixture(scope="session")
+def ranked_home(
+    world_home: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path, embedder: Embedder
+) -> tuple[Path, dict]:
+    """A copy of the small world with a trained champion ranker (built once): (home, the
+    training summary). Copy it before writing; its registry is the original's."""
+    from training.train_ranker import train
+
+    home = tmp_path_factory.mktemp("ranked") / "home"
+    shutil.copytree(world_home, home)
+    m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
+    m.prepare(progress=False)
+    return home, train(m, progress=False, max_iter=60)
+
+
 @pytest.fixture
 def world(world_home: Path, model_dir: Path, embedder: Embedder) -> Matcher:
     """A read-only matcher on the small demo world (do not write through it)."""
@@ -81,8 +97,6 @@ def tuned_home(world_home: Path, tmp_path_factory: pytest.TempPathFactory, model
 
     Returns (home, summary of the run). Tests that switch embedders copy it first.
     """
-    import shutil
-
     from training.train_embedder import FineTuneConfig, train_embedder
 
     home = tmp_path_factory.mktemp("tuned") / "home"

@@ -1,4 +1,5 @@
-"""`werkmatch bench`: ingest, embedding, index, recall and latency by size."""
+"""`werkmatch bench` (ingest, embedding, index, recall and latency by size) and
+`werkmatch load-bench` (many clients against a served data directory)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load_bench(args: argparse.Namespace) -> int:
+    """Many clients against `werkmatch serve` on this data directory, on loopback."""
+    from eval.load import markdown, run_load
+
+    s = get_settings()
+    summary = run_load(s, clients=args.clients, seconds=args.seconds).summary()
+    print(json.dumps(summary) if args.json else markdown(summary, s.home))
+    return 0 if summary["errors"] == 0 else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("bench", help="ingest, embedding, index, recall and latency by size")
     s.add_argument("--sizes", default="10000,100000,1000000")
@@ -50,3 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--dims", type=int, default=384, help="of the static model (384: no PCA)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("load-bench", help="N clients for S seconds against serve on loopback")
+    s.add_argument("--clients", type=int, default=50)
+    s.add_argument("--seconds", type=float, default=60.0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_load_bench)

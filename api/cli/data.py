@@ -1,4 +1,5 @@
-"""Data directory commands: prepare-model, setup, demo, ingest, keys, serve, health."""
+"""Data directory commands: prepare-model, setup, demo, ingest, keys, serve, health,
+backup, restore."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ ROLES = ["matchmaker", "accountmanager", "werkcoach", "datascientist", "admin"]
 
 
 def demo_keys(matcher) -> dict[str, str]:
-    """One API key per role for the demo, printed and kept in demo/api_keys.txt (0600)."""
-    from api.auth import Role
+    """One API key per role for the demo's users (demo.staff), printed and kept in
+    demo/api_keys.txt (0600)."""
+    from demo.staff import demo_users
 
-    keys = {r.value: matcher.store.ledger.create_key(r.value, "demo").key for r in Role}
+    ledger = matcher.store.ledger
+    keys = {
+        role: ledger.create_key(role, "demo", user.user_id).key
+        for role, user in demo_users(matcher.store).items()
+    }
     path = matcher.settings.home / "demo" / "api_keys.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
@@ -75,35 +81,96 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    ledger = open_matcher().store.ledger
+    """create ROLE (for --user, made or updated with --name/--team/--regions; without
+    --user, a user of its own with no team and no regions) | list | revoke | rotate KEY_ID."""
+    store = open_matcher().store
+    ledger = store.ledger
     if args.action == "create":
         if args.target not in ROLES:
             print(f"error: ROLE must be one of {', '.join(ROLES)}", file=sys.stderr)
             return 2
-        print(ledger.create_key(args.target, args.label).key)  # only the key, on stdout
+        user = _user_for(store, args)
+        print(ledger.create_key(user.role, args.label, user.user_id, args.days).key)  # only it
         return 0
-    if args.action == "revoke":
-        if not args.target or not ledger.revoke_key(args.target):
+    if args.action in ("revoke", "rotate"):
+        done = ledger.revoke_key(args.target) if args.action == "revoke" else None
+        if args.action == "rotate" and args.target:
+            done = ledger.rotate_key(args.target, args.days)
+        if not args.target or not done:
             print(f"error: no active key {args.target!r}", file=sys.stderr)
             return 2
+        if args.action == "rotate":
+            print(done.key)
         return 0
     for k in ledger.list_keys():
-        state = "revoked" if k["revoked_at"] else "active"
-        print(f"{k['key_id']}\t{k['role']}\t{k['label'] or ''}\t{state}")
+        state = "revoked" if k["revoked_at"] else f"active until {k['expires_at']:%Y-%m-%d}"
+        print(f"{k['key_id']}\t{k['role']}\t{k['user_id'] or ''}\t{k['label'] or ''}\t{state}")
     return 0
+
+
+def _user_for(store, args: argparse.Namespace):
+    """The user a new key belongs to: --user (made or updated), or one of the key's own."""
+    import secrets
+
+    from matching.directory import User
+
+    user_id = args.user or f"{args.target}-{secrets.token_hex(3)}"
+    known = store.directory.user(user_id)
+    regions = tuple(r for r in (args.regions or "").split(",") if r)
+    if known is None or args.name or args.team or regions:
+        user = User(
+            user_id,
+            args.name or (known.name if known else args.label or user_id),
+            args.target,
+            args.team or (known.team if known else None),
+            regions or (known.regions if known else ()),
+        )
+        store.directory.put_user(user)
+        return user
+    return known
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.request_log import log_config
 
-    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, log_level="info")
+    app = create_app(get_settings())
+    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config(), access_log=False)
     return 0
 
 
 def cmd_health(_: argparse.Namespace) -> int:
     print(json.dumps(open_matcher().health().as_dict(), indent=2))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Database (online), indexes and registry into an empty folder, with a manifest."""
+    from matching.backup import BackupError, backup
+
+    matcher = open_matcher()
+    matcher.serving.indexer.flush()
+    try:
+        manifest = backup(matcher.settings, matcher.store, Path(args.folder))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"files": len(manifest.files), "records": manifest.records}))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """A backup into the configured (fresh) data directory; checks every file's hash."""
+    from matching.backup import BackupError, restore
+
+    try:
+        manifest = restore(Path(args.folder), get_settings())
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"restored": manifest.created_at, "records": manifest.records}))
     return 0
 
 
@@ -124,13 +191,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("kind", choices=["jobseekers", "vacancies"])
     s.add_argument("file")
     s.set_defaults(func=cmd_ingest)
-    s = sub.add_parser("keys", help="API keys: create ROLE | list | revoke KEY_ID")
-    s.add_argument("action", choices=["create", "list", "revoke"])
+    s = sub.add_parser("keys", help="API keys: create ROLE | list | revoke KEY_ID | rotate KEY_ID")
+    s.add_argument("action", choices=["create", "list", "revoke", "rotate"])
     s.add_argument("target", nargs="?", metavar="ROLE|KEY_ID")
     s.add_argument("--label")
+    s.add_argument("--user", help="the named user the key belongs to (made if new)")
+    s.add_argument("--name", help="the user's name")
+    s.add_argument("--team", help="the user's team, e.g. 'Werkplein Rijnmond'")
+    s.add_argument("--regions", help="arbeidsmarktregio codes the user serves, e.g. AM22,AM23")
+    s.add_argument("--days", type=float, default=90.0, help="valid for this many days")
     s.set_defaults(func=cmd_keys)
     s = sub.add_parser("serve", help="start the HTTP API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(func=cmd_serve)
     sub.add_parser("health", help="model, index sizes, store status").set_defaults(func=cmd_health)
+    s = sub.add_parser("backup", help="copy database, indexes and registry into FOLDER")
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="restore a backup FOLDER into a fresh data directory")
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_restore)

@@ -39,7 +39,19 @@ def format_shortlist(result) -> str:
 
 
 def cmd_shortlist(args: argparse.Namespace) -> int:
-    result = open_matcher().shortlist(args.vacancy_id, k=args.k)
+    """The API's shortlist: the served (champion) ranker, and an audit record of who saw it."""
+    import getpass
+
+    matcher = open_matcher()
+    matcher.reload_ranker()
+    result = matcher.shortlist(args.vacancy_id, k=args.k)
+    matcher.store.ledger.write_audit(
+        f"cli:{getpass.getuser()}",
+        "cli",
+        "werkmatch shortlist",
+        [m.id for m in result.items],
+        args.purpose or f"shortlist {args.vacancy_id}",
+    )
     if args.json:
         from api.schemas import ShortlistPublic
 
@@ -83,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("vacancy_id")
     s.add_argument("--k", type=int, default=20)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--purpose", help="why you look (kept in the audit log)")
     s.set_defaults(func=cmd_shortlist)
     s = sub.add_parser("labour-market", help="tension per occupation group and region")
     s.add_argument("--region", help="e.g. AM22")

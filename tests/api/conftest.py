@@ -15,10 +15,14 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.auth import Role
+from demo.staff import werkplein
 from matching.config import Settings
+from matching.directory import User
+from matching.geo import geography
+from matching.records import Kind
 from matching.service import Matcher
 from models.embedder import Embedder
+from tests.factories import vacancy
 
 
 @dataclass
@@ -27,9 +31,11 @@ class Live:
     app: object
     matcher: Matcher
     keys: dict[str, str]
+    users: dict[str, User]
 
     def client(self, role: str | None = None, key: str | None = None) -> httpx.Client:
-        headers = {}
+        """A client with a key (by role, or given), saying why it asks (`X-Purpose`)."""
+        headers = {"X-Purpose": "test"}
         if role or key:
             headers["Authorization"] = f"Bearer {key or self.keys[role]}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
@@ -42,12 +48,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="package")
-def live(world_home: Path, tmp_path_factory, model_dir: Path, embedder: Embedder) -> Iterator[Live]:
+def live(
+    ranked_home: tuple[Path, dict], tmp_path_factory, model_dir: Path, embedder: Embedder
+) -> Iterator[Live]:
+    """The API over HTTP with a trained champion ranker served, as in production."""
     home = tmp_path_factory.mktemp("api") / "home"
-    shutil.copytree(world_home, home)
+    shutil.copytree(ranked_home[0], home)
     settings = Settings(home=home, model_dir=model_dir)
     matcher = Matcher(settings, embedder=embedder)
-    keys = {role.value: matcher.store.ledger.create_key(role.value, "test").key for role in Role}
+    users = _staff(matcher)
+    keys = {
+        name: matcher.store.ledger.create_key(user.role, "test", user.user_id).key
+        for name, user in users.items()
+    }
     app = create_app(settings, matcher)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -57,6 +70,40 @@ def live(world_home: Path, tmp_path_factory, model_dir: Path, embedder: Embedder
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", app, matcher, keys)
+    yield Live(f"http://127.0.0.1:{port}", app, matcher, keys, users)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def _staff(matcher: Matcher) -> dict[str, User]:
+    """One user per role whose scope covers what the API tests touch (the werkcoach serves
+    WZ-0000001's Werkplein; matchmaker and account manager the regions of VAC-000001 and of
+    the factory's vacancies), and users outside those scopes for the need-to-know tests."""
+    geo, store = geography(), matcher.store
+    factory = geo.region_of(vacancy().postcode)
+    home = geo.region_of(store.get(Kind.JOBSEEKERS, "WZ-0000001").postcode)
+    regions = tuple(
+        sorted({geo.region_of(store.get(Kind.VACANCIES, "VAC-000001").postcode), factory})
+    )
+    far = next(r for r in sorted(set(geo.region_codes)) if r not in regions)
+    other = next(
+        geo.region_of(js.postcode)
+        for _, js in store.iter_records(Kind.JOBSEEKERS)
+        if geo.region_of(js.postcode) != home
+    )
+    staff = {
+        "werkcoach": store.directory.user(f"wc-{home}"),
+        "werkcoach_other": store.directory.user(f"wc-{other}"),
+        "werkcoach_alone": User("wc-alone", "Werkcoach zonder team", "werkcoach", None, ()),
+        "matchmaker": User("mm-test", "Matchmaker", "matchmaker", werkplein(home), regions),
+        "matchmaker_far": User("mm-far", "Matchmaker elders", "matchmaker", None, (far,)),
+        "accountmanager": User("am-test", "Accountmanager", "accountmanager", None, regions),
+        "accountmanager_far": User(
+            "am-far", "Accountmanager elders", "accountmanager", None, (far,)
+        ),
+        "datascientist": User("ds-test", "Data scientist", "datascientist", None, ()),
+        "admin": User("admin-test", "Admin", "admin", None, ()),
+    }
+    for user in staff.values():
+        store.directory.put_user(user)
+    return staff

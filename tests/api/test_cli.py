@@ -59,3 +59,22 @@ def test_setup_loads_demo_only_into_an_empty_store(home: Path, capsys):
     assert '"demo"' in first
     assert main(["setup"]) == 0
     assert '"demo"' not in capsys.readouterr().out  # reused, nothing regenerated
+
+
+def test_cli_shortlist_serves_the_champion_and_is_audited(
+    ranked_home: tuple[Path, dict], home: Path, capsys
+):
+    import shutil
+
+    from matching.service import Matcher
+
+    shutil.copytree(ranked_home[0], home)
+    assert main(["shortlist", "VAC-000001", "--k", "3", "--json", "--purpose", "werkgever X"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    matcher = Matcher(get_settings())
+    champion = matcher.reload_ranker()
+    assert champion is not None and shown["ranker"] == f"{champion.model.kind} v{champion.version}"
+    (entry,) = matcher.store.ledger.audit_rows(limit=1)
+    assert entry["endpoint"] == "werkmatch shortlist" and entry["purpose"] == "werkgever X"
+    assert entry["jobseeker_ids"] == [item["id"] for item in shown["data"]]
+    assert entry["key_id"].startswith("cli:")

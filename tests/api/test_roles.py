@@ -32,8 +32,15 @@ ENDPOINTS = [
     ("GET", "/v1/embedder", None, {"datascientist", "admin"}),
     ("POST", "/v1/embedder/reload", None, {"admin"}),
     ("GET", "/v1/audit", None, {"admin"}),
+    ("GET", "/v1/erasures", None, {"admin"}),
     ("GET", "/v1/keys", None, {"admin"}),
     ("POST", "/v1/keys", {"role": "nobody"}, {"admin"}),
+    ("POST", "/v1/keys/nope/rotate", None, {"admin"}),
+    ("DELETE", "/v1/keys/nope", None, {"admin"}),
+    ("GET", "/v1/users", None, {"admin"}),
+    ("POST", "/v1/users", {}, {"admin"}),
+    ("POST", "/v1/jobseekers/bulk?format=csv", None, {"werkcoach"}),
+    ("POST", "/v1/vacancies/bulk?format=csv", None, {"accountmanager"}),
 ]
 
 

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from matching.directory import User
+from matching.ledger import KeyOwner
 from matching.records import Kind, Occupation
 from matching.store import Store
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
@@ -175,16 +177,41 @@ def test_audit_filter_by_jobseeker_looks_past_the_newest_entries(store: Store):
 def test_api_keys_are_stored_hashed_and_can_be_revoked(store: Store):
     made = store.ledger.create_key("werkcoach", "caseload Rotterdam")
     assert made.key.startswith(f"wm_{made.key_id}.")
-    assert store.ledger.key_role(made.key) == (made.key_id, "werkcoach")
-    assert store.ledger.key_role(made.key[:-1] + "x") is None  # wrong secret
-    assert store.ledger.key_role("wm_nope") is None and store.ledger.key_role("") is None
+    assert store.ledger.key_owner(made.key) == KeyOwner(made.key_id, "werkcoach", None)
+    assert store.ledger.key_owner(made.key[:-1] + "x") is None  # wrong secret
+    assert store.ledger.key_owner("wm_nope") is None and store.ledger.key_owner("") is None
     with store.engine.connect() as conn:
         stored = conn.execute(text("SELECT key_hash FROM api_keys")).scalar()
     assert made.key.split(".")[1] not in stored  # only the hash of the secret
     (listed,) = store.ledger.list_keys()
     assert listed["label"] == "caseload Rotterdam" and listed["revoked_at"] is None
     assert store.ledger.revoke_key(made.key_id) and not store.ledger.revoke_key(made.key_id)
-    assert store.ledger.key_role(made.key) is None
+    assert store.ledger.key_owner(made.key) is None
+
+
+def test_keys_expire_and_rotate_to_a_new_key_of_the_same_user(store: Store):
+    expired = store.ledger.create_key("matchmaker", user_id="u-1", days=-1)
+    assert store.ledger.key_owner(expired.key) is None
+    old = store.ledger.create_key("matchmaker", "laptop", user_id="u-1")
+    new = store.ledger.rotate_key(old.key_id)
+    assert store.ledger.key_owner(old.key) is None  # revoked by the rotation
+    assert store.ledger.key_owner(new.key) == KeyOwner(new.key_id, "matchmaker", "u-1")
+    assert store.ledger.rotate_key(old.key_id) is None  # a revoked key cannot rotate
+
+
+def test_caseloads_say_whom_a_werkcoach_and_their_team_serve(store: Store):
+    ann = User("u-ann", "Ann", "werkcoach", "Werkplein Rijnmond", ("AM22",))
+    bob = User("u-bob", "Bob", "werkcoach", "Werkplein Rijnmond", ("AM22",))
+    solo = User("u-solo", "Sol", "werkcoach", None, ())
+    for u in (ann, bob, solo):
+        store.directory.put_user(u)
+    assert store.directory.user("u-ann") == ann and store.directory.user("u-none") is None
+    store.directory.assign(["WZ-1", "WZ-2"], ann)
+    store.directory.assign(["WZ-3"], solo)
+    assert store.directory.serves(bob, ["WZ-1", "WZ-2", "WZ-3"]) == {"WZ-1", "WZ-2"}  # team
+    assert store.directory.serves(solo, ["WZ-1", "WZ-3"]) == {"WZ-3"}
+    store.directory.assign(["WZ-1"], solo)  # reassigned: one caseload at a time
+    assert store.directory.serves(ann, ["WZ-1"]) == set()
 
 
 def test_occupations_are_typed_and_default_to_confidence_zero(store: Store):

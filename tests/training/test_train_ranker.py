@@ -18,12 +18,12 @@ from training.train_ranker import train
 
 
 @pytest.fixture(scope="module")
-def trained(world_home: Path, tmp_path_factory, model_dir: Path, embedder):
+def trained(ranked_home: tuple[Path, dict], tmp_path_factory, model_dir: Path, embedder):
+    source, first = ranked_home
     home = tmp_path_factory.mktemp("trained") / "home"
-    shutil.copytree(world_home, home)
+    shutil.copytree(source, home)
     m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
     m.prepare(progress=False)
-    first = train(m, progress=False, max_iter=60)
     return m, first
 
 
