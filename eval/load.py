@@ -104,7 +104,7 @@ def _client(url, keys, vacancies, people, stop, seed, result: LoadResult, lock) 
         for role, key in keys.items()
     }
     try:
-        n = 0
+        n = seed  # clients start on different operations, so each is measured from the start
         while time.monotonic() < stop:
             op = OPERATIONS[n % len(OPERATIONS)]
             n += 1

@@ -252,3 +252,16 @@ def test_embedder_status_and_reload_when_the_champion_already_serves(live):
     with live.client() as anyone:
         health = anyone.get("/health").json()
     assert health["model"]["version"] == "base" and health["model"]["switch"]["state"] == "idle"
+
+
+def test_erase_after_erase_of_the_newest_person_over_http(live):
+    """The bug that made a person impossible to erase: the newest rowid reused after an
+    erasure, and the second erasure's tombstone clashing with the first (HTTP 500)."""
+    with live.client("werkcoach") as wc, live.client("admin") as admin:
+        for pid in ("WZ-NEWEST1", "WZ-NEWEST2"):
+            assert wc.post("/v1/jobseekers", json=body(jobseeker(id=pid))).status_code == 201
+            assert admin.delete(f"/v1/jobseekers/{pid}").status_code == 204
+            assert wc.get(f"/v1/jobseekers/{pid}").status_code == 404
+    store, index = live.matcher.store, live.matcher.serving.indexer.index(Kind.JOBSEEKERS)
+    assert store.rowid(Kind.JOBSEEKERS, "WZ-NEWEST2") is None
+    assert len(index) == store.count(Kind.JOBSEEKERS)

@@ -74,3 +74,26 @@ def test_missing_or_wrong_key_is_401(live, method, path, payload, allowed):
             method, path, json=payload, headers={"Authorization": "Basic " + live.keys["admin"]}
         )
         assert r.status_code == 401
+
+
+PUBLIC = {("GET", "/health"), ("GET", "/metrics")}
+
+
+def test_the_matrix_covers_every_operation(live):
+    import re
+
+    from fastapi.routing import APIRoute
+
+    operations = {
+        (method, route.path)
+        for route in live.app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    } - PUBLIC
+    covered = {
+        (method, template)
+        for method, template in operations
+        for m, path, _, _ in ENDPOINTS
+        if m == method and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path.split("?")[0])
+    }
+    assert operations - covered == set()

@@ -23,6 +23,7 @@ STEPS = int(os.environ.get("WERKMATCH_STATEFUL_STEPS", "120"))
 # Vacancies in the matchmaker's regions (set by the test: need-to-know is tested elsewhere).
 VACANCIES: list[str] = []
 vacancies = st.deferred(lambda: st.sampled_from(VACANCIES))
+CALLS: dict[int, int] = {}  # HTTP status -> how many generated calls answered it
 
 person_ids = st.from_regex(r"WZ-F[0-9A-Z]{1,8}", fullmatch=True)
 hours = st.floats(min_value=1, max_value=60, allow_nan=False).map(lambda h: round(h, 1))
@@ -61,6 +62,7 @@ class ApiMachine(RuleBasedStateMachine):
 
     def _call(self, role: str, method: str, path: str, **kw) -> httpx.Response:
         r = self.clients[role].request(method, path, **kw)
+        CALLS[r.status_code] = CALLS.get(r.status_code, 0) + 1
         assert r.status_code < 500, (method, path, r.status_code, r.text)
         return r
 
@@ -156,3 +158,5 @@ def test_stateful_api_fuzz(live):
         suppress_health_check=list(HealthCheck),
     )
     machine().runTest()
+    print(f"stateful fuzz: {sum(CALLS.values())} calls, statuses {dict(sorted(CALLS.items()))}")
+    assert CALLS and max(CALLS) < 500

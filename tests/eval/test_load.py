@@ -14,7 +14,7 @@ def test_load_bench_serves_every_operation_without_errors(
 ):
     home = tmp_path / "home"
     shutil.copytree(world_home, home)
-    summary = run_load(Settings(home=home, model_dir=model_dir), clients=4, seconds=3).summary()
+    summary = run_load(Settings(home=home, model_dir=model_dir), clients=6, seconds=3).summary()
     assert summary["errors"] == 0 and summary["requests"] >= len(OPERATIONS)
     assert all(summary[f"{op}_p50_ms"] > 0 for op in OPERATIONS)
     assert "| shortlist |" in markdown(summary, home)
