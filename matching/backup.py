@@ -15,6 +15,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -52,9 +53,8 @@ def _sqlite_path(url: str) -> Path:
 def _online_copy(source: Path, target: Path) -> None:
     """A consistent copy of a live SQLite database."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
-    sqlite3.connect(target).close()
 
 
 def _sha256(path: Path) -> str:
@@ -120,7 +120,7 @@ def restore(source: Path, settings: Settings) -> Manifest:
 def _relocate_sqlite(path: Path, old: str, new: str) -> None:
     """Point every text value that starts with `old` (artifact URIs in the MLflow store) at
     `new` instead, so a restored registry loads its models from the restored folder."""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         for table in tables:
             for _, column, kind, *_ in conn.execute(f'PRAGMA table_info("{table}")'):
