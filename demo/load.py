@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
+from demo.params import DEFAULT, WorldParams
 from demo.staff import assign_caseloads
 from demo.world import DemoWorld, generate
 from matching.ingest import IngestReport
@@ -26,10 +28,11 @@ def load_demo(
     vacancies: int = 1500,
     seed: int = 42,
     progress: bool = True,
+    params: WorldParams = DEFAULT,
 ) -> dict[str, object]:
     """Generate a demo world and store it through the normal ingest path."""
     took = started()
-    world: DemoWorld = generate(jobseekers, vacancies, seed=seed, progress=progress)
+    world: DemoWorld = generate(jobseekers, vacancies, seed=seed, progress=progress, params=params)
     generated = took.seconds
     reports = {}
     for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
@@ -48,6 +51,7 @@ def load_demo(
     world.truth_vacancies.write_parquet(folder / "truth_vacancies.parquet")
     world.jobseekers.write_parquet(folder / "jobseekers.parquet")
     world.vacancies.write_parquet(folder / "vacancies.parquet")
+    (folder / "params.json").write_text(json.dumps(world.params.as_dict(), indent=2))
     return {
         "jobseekers": reports["jobseekers"],
         "vacancies": reports["vacancies"],

@@ -26,6 +26,7 @@ class OccupationPool:
     skills: list[list[str]]
     popularity: np.ndarray  # jobseeker share per occupation
     demand: np.ndarray  # vacancy share per occupation
+    other_words: dict[str, str]  # skill label -> an ESCO alternative label, where one exists
 
 
 def _first_sentences(text: str, n: int = 2) -> str:
@@ -35,15 +36,30 @@ def _first_sentences(text: str, n: int = 2) -> str:
 
 
 @lru_cache(maxsize=1)
-def _skill_profiles() -> tuple[list[str], np.ndarray]:
-    """Skill labels and an occupation x skill relevance matrix (TF-IDF of ESCO texts)."""
-    tax = taxonomy()
-    groups = pl.concat(
+def _skill_groups() -> pl.DataFrame:
+    return pl.concat(
         [
             _read_csv(f, columns=["preferredLabel", "altLabels", "description"])
             for f in ("skillGroups_nl.csv", "transversalSkillsCollection_nl.csv")
         ]
     ).unique(subset="preferredLabel", keep="first", maintain_order=True)
+
+
+def _alternative_labels() -> dict[str, str]:
+    """Skill label -> its first ESCO alternative label (the same skill in other words)."""
+    rows = _skill_groups().drop_nulls("altLabels").select("preferredLabel", "altLabels")
+    return {
+        label: alt.split("\n")[0].strip()
+        for label, alt in rows.iter_rows()
+        if alt.split("\n")[0].strip()
+    }
+
+
+@lru_cache(maxsize=1)
+def _skill_profiles() -> tuple[list[str], np.ndarray]:
+    """Skill labels and an occupation x skill relevance matrix (TF-IDF of ESCO texts)."""
+    tax = taxonomy()
+    groups = _skill_groups()
     skill_texts = (
         groups.select(
             pl.concat_str(
@@ -88,4 +104,5 @@ def occupation_pool(rng: np.random.Generator, size: int = POOL_SIZE) -> Occupati
         skills=skills,
         popularity=popularity,
         demand=demand / demand.sum(),
+        other_words=_alternative_labels(),
     )

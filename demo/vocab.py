@@ -177,14 +177,26 @@ TITLE_DECORATIONS = [
     "Junior {t}",
 ]
 
-CV_OPENINGS = [
+CV_OPENINGS_YEARS = [
     "Ik ben een gemotiveerde {occ} met {years} jaar werkervaring.",
     "Als {occ} heb ik {years} jaar ervaring opgedaan in verschillende bedrijven.",
-    "Betrouwbare en leergierige {occ}, op zoek naar een nieuwe uitdaging.",
     "Na {years} jaar als {occ} zoek ik een vaste plek in een goed team.",
+    "Werkervaring: {occ}, in totaal ongeveer {years} jaar.",
+]
+CV_OPENINGS = [
+    "Betrouwbare en leergierige {occ}, op zoek naar een nieuwe uitdaging.",
     "Ik werk graag met mijn handen en heb ervaring als {occ}.",
     "Collega's omschrijven mij als punctueel, rustig en behulpzaam. Ik ben {occ}.",
-    "Werkervaring: {occ}, in totaal ongeveer {years} jaar.",
+]
+CV_CARE = [
+    "Naast mijn werk zorg ik voor mijn kinderen, dus ik zoek uren die daarbij passen.",
+    "Ik combineer werk met de zorg voor mijn kinderen.",
+    "Als alleenstaande ouder werk ik het liefst onder schooltijden.",
+]
+VACANCY_SENIOR = [
+    "Je hebt minimaal {years} jaar ervaring als {t}.",
+    "Wij vragen minimaal {years} jaar aantoonbare werkervaring in een vergelijkbare functie.",
+    "Je bent een ervaren vakkracht met minimaal {years} jaar ervaring.",
 ]
 CV_EXPERIENCE = [
     "Van {y1} tot {y2} werkte ik als {past} bij {employer} in {city}.",

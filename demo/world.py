@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from demo import vocab as V
 from demo.occupations import OccupationPool, occupation_pool
+from demo.params import DEFAULT, WorldParams
 from matching.geo import geography
 
 log = logging.getLogger("werkmatch")
@@ -34,6 +35,7 @@ class DemoWorld:
     truth_jobseekers: pl.DataFrame
     truth_vacancies: pl.DataFrame
     outcomes: pl.DataFrame
+    params: WorldParams = DEFAULT
 
 
 def _choice(rng: np.random.Generator, options: list, p: list | None, n: int) -> np.ndarray:
@@ -89,7 +91,7 @@ def _pick(rng: np.random.Generator, seq: list[str], k: int) -> list[str]:
 
 
 def _jobseeker_frames(
-    rng: np.random.Generator, pool: OccupationPool, n: int, progress: bool
+    rng: np.random.Generator, pool: OccupationPool, n: int, progress: bool, params: WorldParams
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     geo = geography()
     occ = rng.choice(len(pool.uris), n, p=pool.popularity)
@@ -122,14 +124,15 @@ def _jobseeker_frames(
     benefit[rng.random(n) < 0.05] = "Wajong"
     benefit[rng.random(n) < 0.08] = "geen"
     age = _choice(rng, ["15-26", "27-44", "45-54", "55-67"], [0.15, 0.4, 0.25, 0.2], n)
-    age[rng.random(n) < 0.12] = None
     education = _education(rng, isco)
     licences = _licences(rng, isco)
     coded = rng.random(n) < 0.6
     available = rng.integers(-30, 45, n)
-    latent = rng.normal(-0.25 * (months >= 12), 1.0)
+    latent = rng.normal(params.latent_long_unemployed * (months >= 12), 1.0)
     years = np.clip(rng.gamma(2.0, 4.0, n), 1, 35).astype(int)
-    rows = []
+    accepted = travel * rng.lognormal(0.0, params.travel_sigma, n)
+    parent = rng.random(n) < params.parent_share
+    rows, real_skills = [], []
     for i in tqdm(range(n), desc="demo jobseekers", unit="js", disable=not progress):
         o, p = occ[i], past[i]
         want = pool.labels[o][rng.integers(len(pool.labels[o]))]
@@ -141,30 +144,27 @@ def _jobseeker_frames(
             skills += _pick(rng, pool.skills[o], 2)
         if rng.random() < 0.4:
             skills.append(f"{V.LANGUAGES[rng.integers(len(V.LANGUAGES))]} spreken")
-        city = geo.table["city"][int(pc_rows[i])]
-        cv = _cv_text(
-            rng,
-            pool,
-            i,
-            o,
-            p,
-            past_label,
-            want,
-            skills,
-            education[i],
-            licences[i],
-            years[i],
-            city,
-            travel[i],
-            hours[i],
+        skills = list(dict.fromkeys(skills))
+        real_skills.append(skills)
+        facts = CvFacts(
+            past_label=past_label,
+            want=want,
+            mentioned=[s for s in skills if rng.random() < params.skill_in_cv],
+            education=education[i],
+            licences=licences[i],
+            years=int(years[i]) if rng.random() < params.years_in_cv else None,
+            city=geo.table["city"][int(pc_rows[i])],
+            km=travel[i],
+            hours=hours[i],
+            cares_for_children=bool(parent[i]) and rng.random() < params.parent_in_cv,
         )
         rows.append(
             {
                 "id": f"WZ-{i + 1:07d}",
-                "cv_text": cv,
+                "cv_text": _cv_text(rng, pool, p, int(years[i]), facts),
                 "desired_occupation": want,
                 "desired_esco_uri": pool.uris[o] if coded[i] else None,
-                "skills": list(dict.fromkeys(skills)),
+                "skills": _listed_skills(rng, pool, skills, params),
                 "education": education[i],
                 "licences": licences[i],
                 "postcode": geo.codes[int(pc_rows[i])],
@@ -173,7 +173,7 @@ def _jobseeker_frames(
                 "available_from": REFERENCE_DATE + dt.timedelta(days=int(available[i])),
                 "months_unemployed": int(months[i]),
                 "benefit": benefit[i],
-                "age_band": age[i],
+                "age_band": age[i] if rng.random() >= 0.12 else None,
             }
         )
     frame = pl.DataFrame(rows, schema_overrides={"age_band": pl.Utf8, "desired_esco_uri": pl.Utf8})
@@ -183,47 +183,86 @@ def _jobseeker_frames(
             "occupation_uri": [pool.uris[o] for o in occ],
             "past_uri": [pool.uris[p] for p in past],
             "latent": latent,
-        }
+            "skills": real_skills,
+            "accepted_km": accepted,
+            "parent": parent,
+            "years": years,
+            "age_band": list(age),
+        },
+        schema_overrides={"age_band": pl.Utf8},
     )
     return frame, truth
 
 
-def _cv_text(rng, pool, i, o, p, past_label, want, skills, edu, lic, years, city, km, hours):
+def _listed_skills(
+    rng: np.random.Generator, pool: OccupationPool, skills: list[str], params: WorldParams
+) -> list[str]:
+    """The skills a profile lists: some of the real ones, some of those in other words."""
+    listed = [s for s in skills if rng.random() < params.skill_listed] or skills[:1]
+    out = []
+    for s in listed:
+        if rng.random() < params.skill_other_words:
+            s = pool.other_words.get(s) or f"kennis van {s}"
+        out.append(s)
+    return list(dict.fromkeys(out))
+
+
+@dataclass
+class CvFacts:
+    """What one CV text says about its author (each fact may be left out)."""
+
+    past_label: str
+    want: str
+    mentioned: list[str]
+    education: str
+    licences: list[str]
+    years: int | None
+    city: str
+    km: float
+    hours: float
+    cares_for_children: bool
+
+
+def _cv_text(rng: np.random.Generator, pool: OccupationPool, p: int, years: int, f: CvFacts) -> str:
     def pick(options: list[str]) -> str:
         return options[rng.integers(len(options))]
 
     y2 = 2026 - int(rng.integers(0, 4))
     y1 = y2 - int(rng.integers(1, max(2, min(years, 15)) + 1))
-    employer = pick(V.FIRST_EMPLOYERS).format(city=city)
+    employer = pick(V.FIRST_EMPLOYERS).format(city=f.city)
     duty = pool.duties[p]
+    openings = V.CV_OPENINGS_YEARS if f.years is not None else V.CV_OPENINGS
     parts = [
-        pick(V.CV_OPENINGS).format(occ=past_label, years=years),
+        pick(openings).format(occ=f.past_label, years=f.years),
         pick(V.CV_EXPERIENCE).format(
             y1=y1,
             y2=y2,
             y2_minus=y2 - y1,
-            past=past_label,
+            past=f.past_label,
             employer=employer,
-            city=city,
+            city=f.city,
             duty=duty[0].lower() + duty[1:],
             duty_cap=duty,
         ),
     ]
+    if f.mentioned:
+        parts.append(pick(V.CV_SKILLS).format(skills=", ".join(f.mentioned)))
     optional = [
-        pick(V.CV_SKILLS).format(skills=", ".join(skills)),
-        pick(V.CV_EDUCATION).format(edu=edu),
-        pick(V.CV_WISHES).format(want=want, city=city, hours=int(hours), km=int(km)),
+        pick(V.CV_EDUCATION).format(edu=f.education),
+        pick(V.CV_WISHES).format(want=f.want, city=f.city, hours=int(f.hours), km=int(f.km)),
         pick(V.CV_EXTRA).format(lang1="Nederlands", lang2=pick(V.LANGUAGES[1:])),
     ]
-    if lic:
-        optional.append(pick(V.CV_LICENCES).format(lic=" en ".join(lic)))
+    if f.licences:
+        optional.append(pick(V.CV_LICENCES).format(lic=" en ".join(f.licences)))
     keep = [s for s in optional if rng.random() < 0.75]
+    if f.cares_for_children:
+        keep.append(pick(V.CV_CARE))
     rng.shuffle(keep)
     return " ".join(parts + keep)
 
 
 def _vacancy_frames(
-    rng: np.random.Generator, pool: OccupationPool, n: int
+    rng: np.random.Generator, pool: OccupationPool, n: int, params: WorldParams
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     geo = geography()
     regions = sorted(set(geo.region_codes.tolist()))
@@ -244,6 +283,7 @@ def _vacancy_frames(
     coded = rng.random(n) < 0.5
     posted = rng.integers(0, 60, n)
     status = np.where(rng.random(n) < 0.93, "open", "closed")
+    senior = rng.random(n) < params.senior_share
     rows = []
     for i in range(n):
         o = occ[i]
@@ -252,6 +292,8 @@ def _vacancy_frames(
         label = pool.labels[o][0 if rng.random() < 0.5 else rng.integers(len(pool.labels[o]))]
         hmin, hmax = hours[i]
         deco = V.TITLE_DECORATIONS[rng.integers(len(V.TITLE_DECORATIONS))]
+        if senior[i] and rng.random() < params.senior_in_title:
+            deco = "Senior {t}"
         title = deco.format(
             t=label, T=label.capitalize(), city=city, region=region, hmin=hmin, hmax=hmax
         )
@@ -281,6 +323,8 @@ def _vacancy_frames(
             V.VACANCY_DUTIES[rng.integers(len(V.VACANCY_DUTIES))].format(duty=pool.duties[o]),
             V.VACANCY_ASKS[rng.integers(len(V.VACANCY_ASKS))].format(skills=", ".join(required)),
         ]
+        if senior[i] and rng.random() < params.senior_in_text:
+            desc.append(pick_senior(rng).format(years=params.senior_min_years, t=label))
         if min_edu and rng.random() < 0.7:
             desc.append(V.VACANCY_EDU[rng.integers(len(V.VACANCY_EDU))].format(edu=min_edu))
         if lic:
@@ -314,8 +358,14 @@ def _vacancy_frames(
             }
         )
     frame = pl.DataFrame(rows, schema_overrides={"esco_uri": pl.Utf8, "min_education": pl.Utf8})
-    truth = pl.DataFrame({"id": frame["id"], "occupation_uri": [pool.uris[o] for o in occ]})
+    truth = pl.DataFrame(
+        {"id": frame["id"], "occupation_uri": [pool.uris[o] for o in occ], "senior": senior}
+    )
     return frame, truth
+
+
+def pick_senior(rng: np.random.Generator) -> str:
+    return V.VACANCY_SENIOR[rng.integers(len(V.VACANCY_SENIOR))]
 
 
 def generate(
@@ -324,15 +374,17 @@ def generate(
     seed: int = 42,
     progress: bool = True,
     max_outcome_vacancies: int = 3000,
+    params: WorldParams = DEFAULT,
 ) -> DemoWorld:
-    """Generate a demo world; the same seed gives the same world."""
+    """Generate a demo world; the same seed and parameters give the same world."""
     from demo.truth import simulate_outcomes
 
     rng = np.random.default_rng(seed)
     pool = occupation_pool(rng)
-    js, js_truth = _jobseeker_frames(rng, pool, jobseekers, progress)
-    vac, vac_truth = _vacancy_frames(rng, pool, vacancies)
-    outcomes = simulate_outcomes(
-        rng, js, js_truth, vac, vac_truth, max_vacancies=max_outcome_vacancies, progress=progress
+    js, js_truth = _jobseeker_frames(rng, pool, jobseekers, progress, params)
+    vac, vac_truth = _vacancy_frames(rng, pool, vacancies, params)
+    world = DemoWorld(js, vac, js_truth, vac_truth, None, params)  # type: ignore[arg-type]
+    world.outcomes = simulate_outcomes(
+        rng, world, max_vacancies=max_outcome_vacancies, progress=progress
     )
-    return DemoWorld(js, vac, js_truth, vac_truth, outcomes)
+    return world
