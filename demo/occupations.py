@@ -48,11 +48,12 @@ def _skill_groups() -> pl.DataFrame:
 def _alternative_labels() -> dict[str, str]:
     """Skill label -> its first ESCO alternative label (the same skill in other words)."""
     rows = _skill_groups().drop_nulls("altLabels").select("preferredLabel", "altLabels")
-    return {
-        label: alt.split("\n")[0].strip()
-        for label, alt in rows.iter_rows()
-        if alt.split("\n")[0].strip()
-    }
+    out = {}
+    for label, alt in rows.iter_rows():
+        first = alt.replace("\n", "|").split("|")[0].strip()
+        if first and len(first) <= 80:
+            out[label] = first
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ The world has a hidden truth that the records reveal only in part and with noise
 `DEFAULT` is the demo world. `WorldParams.perturbed` draws a second world for the transfer
 check (weights and shares moved by up to +-30%). These values were written down before the
 ranker of issue 13 was measured on them; changing them to flatter a model is not allowed
-(see docs/design.md, "Evaluation world").
+(see docs/design-notes.md, "Evaluation world").
 """
 
 from __future__ import annotations
