@@ -24,7 +24,9 @@ class MatchPublic(BaseModel):
     id: str
     rank: int
     score: float = Field(description="base + sum of the criteria's contributions")
-    base: float = Field(description="score of a typical candidate (the ranker's reference)")
+    base: float = Field(
+        description="score of the typical candidate (see `reference`); base + contributions = score"
+    )
     similarity: float
     distance_km: float
     region: str
@@ -45,6 +47,7 @@ class ShortlistPublic(BaseModel):
     retrieved: int
     passed_filters: int
     filtered_out: dict[str, int]
+    reference: str = Field(description="what the contributions are measured from")
     count: int
     data: list[MatchPublic]
 
@@ -58,6 +61,7 @@ class ShortlistPublic(BaseModel):
             retrieved=s.retrieved,
             passed_filters=s.passed_filters,
             filtered_out=s.filtered_out,
+            reference=s.reference,
             count=len(s.items),
             data=[MatchPublic.of(m) for m in s.items],
         )
@@ -85,6 +89,7 @@ class FitCheckPublic(BaseModel):
     missing: dict[str, object] = Field(
         description="skills, licences, distance_km_over, hours_short, education, available_from"
     )
+    reference: str = Field(description="what the contributions are measured from")
 
     @classmethod
     def of(cls, f) -> FitCheckPublic:

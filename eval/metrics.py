@@ -32,3 +32,42 @@ def reciprocal_rank(ranked_ids: Sequence, relevant: set) -> float:
         if rid in relevant:
             return 1.0 / rank
     return 0.0
+
+
+def bootstrap_ci(
+    values: Sequence[float], n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of `values` (resampling the queries)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    means = _resampled_means(v[None, :], n_boot, seed)[0]
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def bootstrap_ratio_ci(
+    numerator: Sequence[float],
+    denominator: Sequence[float],
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Paired bootstrap interval of mean(numerator) / mean(denominator) over the same
+    resampled queries (both sequences are per query, in the same order)."""
+    pair = np.vstack([np.asarray(numerator, float), np.asarray(denominator, float)])
+    if pair.shape[1] == 0:
+        return float("nan"), float("nan")
+    means = _resampled_means(pair, n_boot, seed)
+    ratios = means[0] / np.where(means[1] > 0, means[1], np.nan)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.nanpercentile(ratios, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def _resampled_means(rows: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """(len(rows), n_boot) means of the rows over the same bootstrap resamples of columns."""
+    n = rows.shape[1]
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    return rows[:, idx].mean(axis=2)

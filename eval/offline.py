@@ -1,151 +1,221 @@
-"""Offline evaluation on held-out vacancies: cosine, cosine + filters and the learned ranker.
+"""Offline evaluation on held-out vacancies and people, in both directions, with intervals.
 
-Relevance comes from the demo world's hidden suitability when the data directory holds a demo
-world (graded 0-3 for every jobseeker), otherwise from outcomes (placed 3, invited 1).
-Fairness: the share of age 45+ and of >12-months-unemployed jobseekers in the ranker's top 10,
-divided by their share among the suitable retrieved candidates (1.0 = proportional exposure).
+Protocol (`werkmatch eval`): the test split is read here only, once per report. Test
+vacancies are ranked against test jobseekers only (and the reverse), so nobody judged was
+seen in training; availability is judged on a fixed reference date. On the same retrieved
+candidates it compares cosine (the nearest, no filters), cosine + hard filters, the
+hand-weighted scorer, the learned ranker and the oracle (the hidden truth itself), each with a
+95% bootstrap interval over queries, plus the ranker's ratio to cosine + filters (paired).
+Fairness: the share of 45+ and of > 12-months-unemployed people in the top 10, divided by
+their share among the suitable candidates, for the ranker with and without fair re-ranking.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from demo.load import truth_dir
-from demo.truth import DemoTruth
-from eval.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.outcomes import GAIN, outcome_frame, split_of
-from matching.query import candidates, query_vector
+from eval.hand_weighted import hand_weighted_scores
+from eval.judge import Judge
+from eval.metrics import bootstrap_ci, bootstrap_ratio_ci, ndcg_at_k, recall_at_k, reciprocal_rank
+from matching.fairness import fair_top, group_shares
+from matching.query import TARGET, QueryContext, eligible, retrieve, score
 from matching.ranking import ranker_name
-from matching.records import AgeBand, Kind
+from matching.records import AgeBand, Kind, kind_of
 from matching.service import Matcher
 from models.registry import ServedRanker
 
 log = logging.getLogger("werkmatch")
 
-METHODS = ("cosine", "cosine_filters", "ranker")
-OLDER = {AgeBand.FROM_45, AgeBand.FROM_55}
-RELEVANT_GRADE = 2
+METHODS = ("cosine", "cosine_filters", "hand_weighted", "ranker", "ranker_fair", "oracle")
+METRICS = ("ndcg@10", "recall@50", "mrr")
+RECORDED_OLDER = {AgeBand.FROM_45, AgeBand.FROM_55}
+TOP = 10
+
+
+@dataclass
+class Direction:
+    """Per-query metric values of every method in one direction, and exposure counts."""
+
+    values: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: {m: {k: [] for k in METRICS} for m in METHODS}
+    )
+    exposure_counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def queries(self) -> int:
+        return len(self.values["ranker"]["ndcg@10"])
+
+    def means(self, metric: str = "ndcg@10") -> dict[str, float]:
+        """Mean of one metric per method."""
+        return {m: _mean(v[metric]) for m, v in self.values.items()}
+
+    def summary(self) -> dict:
+        """Mean and ci95 per metric and method, and the ranker's paired ratios."""
+        out: dict = {"queries": self.queries}
+        for metric in METRICS:
+            out[metric] = {
+                m: {"mean": _mean(v[metric]), "ci95": list(bootstrap_ci(v[metric]))}
+                for m, v in self.values.items()
+                if v[metric]
+            }
+        nd = {m: v["ndcg@10"] for m, v in self.values.items()}
+        out["ratio_ndcg@10"] = {
+            f"ranker/{b}": {
+                "mean": _mean(nd["ranker"]) / _mean(nd[b]) if _mean(nd[b]) else float("nan"),
+                "ci95": list(bootstrap_ratio_ci(nd["ranker"], nd[b])),
+            }
+            for b in ("cosine", "cosine_filters", "hand_weighted")
+            if nd[b]
+        }
+        if self.exposure_counts:
+            out["exposure"] = exposure(self.exposure_counts)
+        return out
 
 
 @dataclass
 class Evaluation:
-    """Metrics per method, exposure ratios and what they were measured on."""
+    """The report's figures: both directions, what they were measured on and how."""
 
-    metrics: dict[str, dict[str, float]]
-    exposure: dict[str, float]
-    vacancies: int
-    relevance: str
+    forward: Direction
+    reverse: Direction
     ranker: str
-    per_vacancy: list[dict] = field(default_factory=list)
+    relevance: str
+    split: str | None
+    as_of: dt.date
+    transfer: dict | None = None
 
     def as_json(self) -> dict:
-        return {
-            **self.metrics,
-            "exposure": self.exposure,
-            "vacancies": self.vacancies,
-            "relevance": self.relevance,
-            "ranker": self.ranker,
+        out = {**self.forward.summary(), "reverse": self.reverse.summary()}
+        if self.transfer is not None:
+            out["transfer"] = self.transfer
+        out["split"] = {
+            "name": self.split,
+            "jobseekers_disjoint": self.split == "test",
+            "vacancies_disjoint": self.split == "test",
         }
-
-
-class _Relevance:
-    def __init__(self, matcher: Matcher) -> None:
-        self.truth = DemoTruth.load(truth_dir(matcher.settings.home))
-        self.source = (
-            "demo truth (hidden suitability, grades 0-3)"
-            if self.truth
-            else ("outcomes (placed 3, invited 1)")
-        )
-        if self.truth is None:
-            o = outcome_frame(matcher.store.ledger)
-            self.outcomes: dict[str, dict[str, float]] = {}
-            for v, j, out in o.select("vacancy_id", "jobseeker_id", "outcome").iter_rows():
-                self.outcomes.setdefault(v, {})[j] = GAIN[out]
-
-    def vacancies(self, matcher: Matcher) -> list[str]:
-        ids = self.truth.vacancies if self.truth else self.outcomes
-        stored = set(matcher.store.ids(Kind.VACANCIES))
-        return sorted(v for v in ids if split_of(v) == "test" and v in stored)
-
-    def grades(self, vacancy_id: str) -> dict[str, float]:
-        if self.truth:
-            return self.truth.grades(vacancy_id)
-        return self.outcomes.get(vacancy_id, {})
+        return out | {"ranker": self.ranker, "relevance": self.relevance, "as_of": str(self.as_of)}
 
 
 def evaluate(
     matcher: Matcher,
     ranker: ServedRanker | None = None,
+    split: str | None = "test",
+    as_of: dt.date | None = None,
+    max_queries: int | None = None,
     progress: bool = True,
-    max_vacancies: int | None = None,
 ) -> Evaluation:
-    """Evaluate the three methods on the held-out vacancies in one run."""
+    """Evaluate every method in both directions on the records of `split`."""
+    from demo.world import REFERENCE_DATE
+
     ranker = ranker if ranker is not None else matcher.ranker
-    rel = _Relevance(matcher)
-    vacancy_ids = rel.vacancies(matcher)[:max_vacancies]
-    sums = {m: {"ndcg@10": [], "recall@50": [], "mrr": []} for m in METHODS}
-    top_counts = np.zeros(3)  # top-10 members, of which 45+, of which > 12 months
-    pool_counts = np.zeros(3)  # suitable retrieved, of which 45+, of which > 12 months
-    per_vacancy = []
-    ctx = matcher.context()
-    js_index = ctx.serving.indexer.index(Kind.JOBSEEKERS)
-    for vid in tqdm(vacancy_ids, desc="evaluating", disable=not progress):
-        vacancy = matcher.get(Kind.VACANCIES, vid)
-        grades = rel.grades(vid)
-        relevant = {j for j, g in grades.items() if g >= (RELEVANT_GRADE if rel.truth else 1)}
-        if not relevant:
-            continue
-        all_gains = list(grades.values())
-        _, ids = js_index.search(query_vector(ctx, vacancy), 50)
-        plain = matcher.store.by_rowids(Kind.JOBSEEKERS, ids[0][ids[0] >= 0].tolist())
-        rankings = {"cosine": [plain[int(r)].id for r in ids[0] if int(r) in plain]}
-        found = candidates(ctx, vacancy, ranker)
-        rankings["cosine_filters"] = [j.id for j in found.records]
-        order = np.argsort(-found.pairs.scores, kind="stable")
-        rankings["ranker"] = [found.records[i].id for i in order if found.passed[i]]
-        row = {"vacancy_id": vid, "relevant": len(relevant)}
-        for method, ranked in rankings.items():
-            gains = [grades.get(j, 0) for j in ranked]
-            m = {
-                "ndcg@10": ndcg_at_k(gains, all_gains, 10),
-                "recall@50": recall_at_k(ranked, relevant, 50),
-                "mrr": reciprocal_rank(ranked, relevant),
-            }
-            for name, value in m.items():
-                sums[method][name].append(value)
-                row[f"{method}:{name}"] = value
-        per_vacancy.append(row)
-        by_id = {j.id: j for j in found.records}
-        for j in rankings["ranker"][:10]:
-            top_counts += _flags(by_id[j])
-        for j in found.records:
-            if j.id in relevant:
-                pool_counts += _flags(j)
-    metrics: dict[str, dict[str, float]] = {}
-    for name in ("ndcg@10", "recall@50", "mrr"):
-        metrics[name] = {
-            m: float(np.mean(sums[m][name])) if sums[m][name] else 0.0 for m in METHODS
-        }
-    share_top = top_counts[1:] / max(top_counts[0], 1)
-    share_pool = pool_counts[1:] / max(pool_counts[0], 1)
-    exposure = {
-        "age_45_plus": float(share_top[0] / share_pool[0]) if share_pool[0] else float("nan"),
-        "unemployed_12m_plus": float(share_top[1] / share_pool[1])
-        if share_pool[1]
-        else float("nan"),
-        "share_top10_age_45_plus": float(share_top[0]),
-        "share_suitable_age_45_plus": float(share_pool[0]),
-        "share_top10_unemployed_12m_plus": float(share_top[1]),
-        "share_suitable_unemployed_12m_plus": float(share_pool[1]),
+    as_of = as_of or REFERENCE_DATE
+    judge = Judge(matcher, split)
+    ctx = matcher.context(as_of)
+    result = []
+    for kind in (Kind.VACANCIES, Kind.JOBSEEKERS):
+        found = Direction()
+        ids = judge.ids[kind][:max_queries]
+        for qid in tqdm(ids, desc=f"evaluating {kind.value}", disable=not progress):
+            _evaluate_query(ctx, judge, matcher.store.get(kind, qid), ranker, found)
+        result.append(found)
+    return Evaluation(*result, ranker_name(ranker), judge.source, split, as_of)
+
+
+def _evaluate_query(ctx: QueryContext, judge: Judge, record, ranker, out: Direction) -> None:
+    """Rank one query's candidates with every method and add its metric values to `out`."""
+    kind = kind_of(record)
+    target = TARGET[kind]
+    allowed = judge.rowids[target]
+    suit = judge.scores(kind, record.id)
+    grades = judge.grades(suit)
+    relevant = {i for i, g in grades.items() if g >= judge.relevant_from}
+    if not relevant:
+        return
+    nearest_all = retrieve(ctx, record, allowed)
+    among = np.intersect1d(eligible(ctx, record).rowids, allowed)
+    found = score(ctx, record, retrieve(ctx, record, among), ranker)
+    keep = np.flatnonzero(found.passed)
+    ids = np.array([r.id for r in found.records], dtype=object)[keep]
+    scores = found.pairs.scores[keep]
+    rankings = {
+        "cosine": [r.id for r in nearest_all.records],
+        "cosine_filters": list(ids),  # retrieval order: most similar first
+        "hand_weighted": _by(ids, hand_weighted_scores(found.pairs.features.X[keep])),
+        "ranker": _by(ids, scores),
+        "oracle": _by(ids, np.array([suit.get(i, -np.inf) for i in ids])),
     }
-    return Evaluation(
-        metrics, exposure, len(per_vacancy), rel.source, ranker_name(ranker), per_vacancy
+    groups = _groups(judge, [found.records[i] for i in keep], kind, recorded=True)
+    fair = fair_top(scores, groups, group_shares(groups), TOP) if len(keep) else np.zeros(0, int)
+    rest = [i for i in rankings["ranker"] if i not in set(ids[fair])]
+    rankings["ranker_fair"] = list(ids[fair]) + rest
+    all_gains = list(grades.values())
+    for method, ranked in rankings.items():
+        gains = [grades.get(i, 0.0) for i in ranked]
+        v = out.values[method]
+        v["ndcg@10"].append(ndcg_at_k(gains, all_gains, TOP))
+        v["recall@50"].append(recall_at_k(ranked, relevant, 50))
+        v["mrr"].append(reciprocal_rank(ranked, relevant))
+    if kind == Kind.VACANCIES:
+        _count_exposure(judge, found, keep, rankings, relevant, out)
+
+
+def _by(ids: np.ndarray, scores: np.ndarray) -> list[str]:
+    return list(ids[np.argsort(-np.asarray(scores, dtype=float), kind="stable")])
+
+
+def _groups(judge: Judge, records: list, kind: Kind, recorded: bool) -> np.ndarray:
+    """Group label per jobseeker: 2 * (45+) + (> 12 months unemployed); by the records
+    (`recorded`, what the re-ranker may use) or by the hidden truth where known."""
+    if kind != Kind.VACANCIES:
+        return np.zeros(len(records), dtype=int)
+    older = [
+        (j.age_band in RECORDED_OLDER)
+        if recorded
+        else judge.older(j.id, j.age_band in RECORDED_OLDER)
+        for j in records
+    ]
+    return np.array(
+        [2 * int(o) + int(j.months_unemployed >= 12) for o, j in zip(older, records, strict=True)],
+        dtype=int,
     )
 
 
-def _flags(j) -> np.ndarray:
-    return np.array([1.0, float(j.age_band in OLDER), float(j.months_unemployed >= 12)])
+def _count_exposure(judge, found, keep, rankings, relevant, out: Direction) -> None:
+    """Add top-10 and suitable-pool counts (all, 45+, > 12 months) per method to `out`."""
+    by_id = {found.records[i].id: found.records[i] for i in keep}
+    suitable = [j for i, j in by_id.items() if i in relevant]
+    pool = _flag_counts(judge, suitable)
+    for method in ("cosine_filters", "hand_weighted", "ranker", "ranker_fair", "oracle"):
+        top = [by_id[i] for i in rankings[method][:TOP]]
+        counts = np.concatenate([_flag_counts(judge, top), pool])
+        out.exposure_counts[method] = out.exposure_counts.get(method, 0) + counts
+
+
+def _flag_counts(judge: Judge, people: list) -> np.ndarray:
+    g = _groups(judge, people, Kind.VACANCIES, recorded=False)
+    return np.array([len(people), int((g >= 2).sum()), int((g % 2 == 1).sum())], dtype=float)
+
+
+def exposure(counts: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Per method: share of each group in the top 10, its share among the suitable, ratio."""
+    out = {}
+    for method, c in counts.items():
+        top, pool = c[:3], c[3:]
+        row = {}
+        for name, k in (("age_45_plus", 1), ("unemployed_12m_plus", 2)):
+            share_top = top[k] / top[0] if top[0] else float("nan")
+            share_pool = pool[k] / pool[0] if pool[0] else float("nan")
+            row[f"share_top10_{name}"] = share_top
+            row[f"share_suitable_{name}"] = share_pool
+            row[name] = share_top / share_pool if share_pool else float("nan")
+        out[method] = row
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")

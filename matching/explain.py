@@ -55,11 +55,14 @@ def explain_pair(
         None,
         f"Gewenst beroep '{j.desired_occupation}' naast vacaturetitel '{v.title}'",
     )
-    matched, missing = feats.matched_skills[i], feats.missing_skills[i]
-    skills = f"{len(matched)} van {len(v.required_skills)} gevraagde vaardigheden"
-    reason = skills + (f" aanwezig: {', '.join(matched)}" if matched else " aanwezig")
+    matched, in_cv = feats.matched_skills[i], feats.in_cv_only[i]
+    missing = [s for s in feats.missing_skills[i] if s not in in_cv]
+    skills = f"{len(matched) + len(in_cv)} van {len(v.required_skills)} gevraagde vaardigheden"
+    reason = skills + (f" in profiel: {', '.join(matched)}" if matched else " in profiel")
+    if in_cv:
+        reason += f"; alleen in cv genoemd: {', '.join(in_cv)}"
     if missing:
-        reason += f"; ontbreekt: {', '.join(missing)}"
+        reason += f"; niet gevonden: {', '.join(missing)}"
     add("vaardigheden", skills, not missing if v.required_skills else None, reason)
     v_occ, j_occ = (tax.get(o.uri) if o.uri else None for o in occupations)
     if v_occ and j_occ:
@@ -133,6 +136,7 @@ def explain_pair(
         + (f", gevraagd minimaal {need}" if need else "")
         + (" (lager dan gevraagd)" if need and gap < 0 else ""),
     )
+    add("ervaring", *_experience(x, int(feats.years_asked[i])))
     hours_ok = bool(checks.hours_ok[i])
     short = "" if hours_ok else f" (meer dan {HOURS_TOLERANCE:g} uur tekort)"
     add(
@@ -163,3 +167,18 @@ def explain_pair(
             + ("" if ok else " (later dan de gevraagde termijn)"),
         )
     return out
+
+
+def _experience(x: dict[str, float], asked: int) -> tuple[str, bool | None, str]:
+    """Value, pass and reason of the experience criterion (years read from the CV text)."""
+    years = int(x["experience_years"])
+    said = f"Cv noemt {years} jaar werkervaring" if years else "Cv noemt geen jaren werkervaring"
+    if not asked:
+        return f"{years} jaar", None, said
+    enough = years >= asked
+    return (
+        f"{years} jaar",
+        None,
+        f"{said}; de vacature vraagt minimaal {asked} jaar"
+        + ("" if enough else f" ({asked - years} jaar minder)"),
+    )

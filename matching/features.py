@@ -19,6 +19,7 @@ from matching.labour_market import Market, occupation_group, unemployment_phase
 from matching.lexical import clean_title, pair_similarity
 from matching.records import EDUCATION_RANK, Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
+from matching.text_facts import cares_for_children, experience_years, named_in, years_asked
 
 # (feature, criterion)
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -26,6 +27,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("title_sim", "functietitel"),
     ("skill_sim", "vaardigheden"),
     ("skill_overlap", "vaardigheden"),
+    ("cv_skill_overlap", "vaardigheden"),
     ("nice_overlap", "vaardigheden"),
     ("same_occupation", "beroep"),
     ("same_isco_unit", "beroep"),
@@ -37,7 +39,11 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("log_tension", "arbeidsmarkt"),
     ("unemployment_phase", "werkloosheidsduur"),
     ("education_gap", "opleiding"),
+    ("experience_years", "ervaring"),
+    ("experience_short", "ervaring"),
+    ("senior_experience", "ervaring"),
     ("hours_short", "uren"),
+    ("care_hours_short", "uren"),
     ("hours_excess", "uren"),
     ("licence_ok", "rijbewijs"),
 )
@@ -54,6 +60,8 @@ class PairFeatures:
     matched_skills: list[list[str]]
     missing_skills: list[list[str]]
     tension: list[float | None]
+    in_cv_only: list[list[str]]  # required skills not listed but named in the CV text
+    years_asked: np.ndarray  # years of experience the vacancy asks for (0: none)
 
     def column(self, name: str) -> np.ndarray:
         return self.X[:, FEATURE_NAMES.index(name)]
@@ -119,11 +127,17 @@ def pair_features(
     )
     edu_have = np.array([EDUCATION_RANK[j.education] for j in jobseekers])
     hours = np.array([j.hours_per_week for j in jobseekers])
+    hours_short = np.maximum(0.0, np.array([v.hours_min for v in vacancies]) - hours)
+    text_only, cv_overlap = _cv_skills(vacancies, jobseekers, matched)
+    asked = np.array(_per_distinct(lambda v: years_asked(v.title, v.description), vacancies, id))
+    years = np.array([experience_years(j.cv_text) for j in jobseekers], dtype=float)
+    cares = np.array([cares_for_children(j.cv_text) for j in jobseekers], dtype=bool)
     cols = {
         "semantic": np.asarray(similarity, dtype=float),
         "title_sim": pair_similarity(titles, wants),
         "skill_sim": pair_similarity(v_skills, j_skills),
         "skill_overlap": overlap,
+        "cv_skill_overlap": cv_overlap,
         "nice_overlap": nice,
         "same_occupation": same_occ,
         "same_isco_unit": _prefix_equal(v_isco, j_isco, 4),
@@ -135,7 +149,11 @@ def pair_features(
         "log_tension": np.log([t if t else 1.0 for t in tension]),
         "unemployment_phase": unemployment_phase([j.months_unemployed for j in jobseekers]),
         "education_gap": np.clip(edu_have - edu_need, -4, 4),
-        "hours_short": np.maximum(0.0, np.array([v.hours_min for v in vacancies]) - hours),
+        "experience_years": np.minimum(years, 20),
+        "experience_short": np.maximum(0.0, asked - years) * (asked > 0),
+        "senior_experience": np.log2(1 + np.minimum(years, 20)) * (asked > 0),
+        "hours_short": hours_short,
+        "care_hours_short": hours_short * cares,
         "hours_excess": np.maximum(0.0, hours - np.array([v.hours_max for v in vacancies])),
         "licence_ok": checks.licence_ok,
     }
@@ -144,7 +162,24 @@ def pair_features(
         if n
         else (np.zeros((0, len(FEATURE_NAMES))))
     )
-    return PairFeatures(X, matched, missing, tension)
+    return PairFeatures(X, matched, missing, tension, text_only, asked)
+
+
+def _cv_skills(
+    vacancies: list[Vacancy], jobseekers: list[Jobseeker], matched: list[list[str]]
+) -> tuple[list[list[str]], np.ndarray]:
+    """Required skills named in the CV text but not listed, and the share of required skills
+    that are listed or named in the CV."""
+    text_only, share = [], np.ones(len(jobseekers))
+    for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
+        listed = set(matched[i])
+        found = named_in(v.required_skills, j.cv_text)
+        text_only.append(
+            [s for s, hit in zip(v.required_skills, found, strict=True) if hit and s not in listed]
+        )
+        if v.required_skills:
+            share[i] = (len(listed) + len(text_only[-1])) / len(v.required_skills)
+    return text_only, share
 
 
 def _per_distinct(

@@ -6,7 +6,7 @@ import numpy as np
 
 from matching.filters import HOURS_TOLERANCE, Overrides
 from matching.query import QueryContext, candidates, candidates_among
-from matching.ranking import ScoredPairs, matches, ranker_name
+from matching.ranking import ScoredPairs, matches, ranker_name, typical
 from matching.records import EDUCATION_RANK, Jobseeker, Kind, Vacancy, kind_of
 from matching.shortlist import FitCheck, Shortlist
 from models.registry import ServedRanker
@@ -26,15 +26,26 @@ def shortlist(
     found = candidates(ctx, record, ranker, overrides)
     direction = DIRECTION[kind_of(record)]
     eligibility = found.eligibility
+    reference = typical(found.pairs, found.passed)
     return Shortlist(
         query_id=record.id,
         direction=direction,
-        items=matches(found.pairs, found.top(k), ranker, direction),
+        items=matches(found.pairs, found.top(k), ranker, direction, reference),
         retrieved=len(found.rowids),
         passed_filters=len(eligibility.rowids),
         filtered_out=eligibility.removed,
         model_id=ctx.serving.model_id,
         ranker=ranker_name(ranker),
+        reference=reference_text(int(found.passed.sum()), direction),
+    )
+
+
+def reference_text(passing: int, direction: str) -> str:
+    """What the contributions of an explanation are measured from, in Dutch."""
+    who = "kandidaat" if direction == "jobseekers" else "vacature"
+    return (
+        f"Bijdragen ten opzichte van een doorsnee {who}: per kenmerk de mediaan van de "
+        f"{passing} {who}s die door de harde filters komen (bijdrage 0 = zoals doorsnee)."
     )
 
 
@@ -45,11 +56,12 @@ def fit_check(
     what is missing."""
     rowid = ctx.store.rowid(Kind.JOBSEEKERS, js.id)
     pair = candidates_among(ctx, vacancy, [rowid], ranker)
-    (match,) = matches(pair.pairs, np.array([0]), ranker, "jobseekers")
+    others = candidates(ctx, vacancy, ranker)
+    reference = typical(others.pairs, others.passed)
+    (match,) = matches(pair.pairs, np.array([0]), ranker, "jobseekers", reference)
     passes = bool(pair.passed[0])
     rank, among = None, 0
     if passes:
-        others = candidates(ctx, vacancy, ranker)
         keep = others.passed & (others.rowids != rowid)
         among = int(keep.sum()) + 1
         rank = 1 + int((others.pairs.scores[keep] > pair.pairs.scores[0]).sum())
@@ -64,6 +76,7 @@ def fit_check(
         ranker=ranker_name(ranker),
         criteria=match.criteria,
         missing=missing(vacancy, js, pair.pairs),
+        reference=reference_text(int(others.passed.sum()), "jobseekers"),
     )
 
 

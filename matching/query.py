@@ -8,6 +8,7 @@ the ranker passed explicitly (None ranks by cosine), so they can never drift apa
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,12 +38,14 @@ TARGET = {Kind.VACANCIES: Kind.JOBSEEKERS, Kind.JOBSEEKERS: Kind.VACANCIES}
 @dataclass(frozen=True)
 class QueryContext:
     """What one query reads: one serving snapshot (so the query vector and the index share a
-    model), the store, the labour market, and how many nearest candidates to retrieve."""
+    model), the store, the labour market, how many nearest candidates to retrieve, and the
+    date availability is judged on (None: today; evaluation fixes it)."""
 
     serving: Serving
     store: Store
     market: Market | None
     retrieve_n: int
+    as_of: dt.date | None = None
 
 
 @dataclass
@@ -89,7 +92,7 @@ def eligible(
     kind = kind_of(record)
     table = ctx.serving.indexer.table(TARGET[kind])
     if kind == Kind.VACANCIES:
-        return table.jobseekers_for(record, overrides)
+        return table.jobseekers_for(record, overrides, ctx.as_of)
     return table.vacancies_for(record, overrides)
 
 
@@ -168,6 +171,7 @@ def score(
             ctx.market,
             ranker,
             overrides,
+            ctx.as_of,
         )
         passed = pairs.checks.passed
     else:
@@ -179,6 +183,7 @@ def score(
             ctx.market,
             ranker,
             overrides,
+            ctx.as_of,
         )
         is_open = np.array([v.status == VacancyStatus.OPEN for v in got.records], dtype=bool)
         passed = pairs.checks.passed & is_open

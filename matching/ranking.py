@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ from matching.occupations import LOW_CONFIDENCE
 from matching.records import Jobseeker, Occupation, Vacancy
 from matching.shortlist import Match, occupation_info
 from models.registry import ServedRanker
+
+NOISE = 1e-9  # contributions smaller than this are rounding noise, shown as 0
 
 
 @dataclass
@@ -46,9 +49,11 @@ def score_pairs(
     market: Market | None,
     ranker: ServedRanker | None,
     overrides: Overrides | None = None,
+    as_of: dt.date | None = None,
 ) -> ScoredPairs:
-    """Check, featurise and score pairs; score is the ranker's logit or the cosine."""
-    checks = check_pairs(vacancies, jobseekers, overrides)
+    """Check (availability as of `as_of`, default today), featurise and score pairs; the
+    score is the ranker's logit or the cosine."""
+    checks = check_pairs(vacancies, jobseekers, overrides, as_of)
     feats = pair_features(
         vacancies,
         jobseekers,
@@ -61,31 +66,57 @@ def score_pairs(
     if ranker is None or len(jobseekers) == 0:
         scores = np.asarray(similarity, dtype=float)
     else:
-        scores = ranker.model.decision_function(feats.X)
+        scores = ranker.model.decision_function(feats.X[:, model_columns(ranker)])
     return ScoredPairs(vacancies, jobseekers, occupations, checks, feats, scores)
 
 
+def model_columns(ranker: ServedRanker) -> list[int]:
+    """Columns of the feature matrix the model was trained on (older models know fewer)."""
+    names = getattr(ranker.model, "feature_names_", None) or FEATURE_NAMES
+    return [FEATURE_NAMES.index(n) for n in names]
+
+
+def typical(pairs: ScoredPairs, among: np.ndarray) -> np.ndarray:
+    """The reference candidate of an explanation: the per-feature median of the candidates
+    that pass the filters (of all candidates when none passes)."""
+    X = pairs.features.X
+    rows = X[among] if among.any() else X
+    return np.median(rows, axis=0) if len(rows) else np.zeros(len(FEATURE_NAMES))
+
+
 def contributions(
-    pairs: ScoredPairs, rows: np.ndarray, ranker: ServedRanker | None
-) -> tuple[list[float], np.ndarray]:
-    """(base per row, per-feature contributions) for the given rows; exact and additive."""
+    pairs: ScoredPairs, rows: np.ndarray, ranker: ServedRanker | None, reference: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """(base, per-feature contributions) of the given rows, measured from `reference`:
+    score = base + row sum exactly; contributions below NOISE are set to zero."""
     n = len(rows)
+    c = np.zeros((n, len(FEATURE_NAMES)))
     if ranker is None:
-        c = np.zeros((n, len(FEATURE_NAMES)))
-        c[:, FEATURE_NAMES.index("semantic")] = pairs.features.column("semantic")[rows]
-        return [0.0] * n, c
-    base, c = ranker.model.contributions(pairs.features.X[rows])
-    return [base] * n, c
+        sem = FEATURE_NAMES.index("semantic")
+        c[:, sem] = pairs.features.column("semantic")[rows] - reference[sem]
+        return float(reference[sem]), c
+    cols = model_columns(ranker)
+    base, own = ranker.model.contributions(pairs.features.X[rows][:, cols], reference[cols])
+    c[:, cols] = own
+    c[np.abs(c) < NOISE] = 0.0
+    return base, c
 
 
 def matches(
-    pairs: ScoredPairs, rows: np.ndarray, ranker: ServedRanker | None, direction: str
+    pairs: ScoredPairs,
+    rows: np.ndarray,
+    ranker: ServedRanker | None,
+    direction: str,
+    reference: np.ndarray | None = None,
 ) -> list[Match]:
-    """Ranked, explained matches for the given rows (already in rank order)."""
+    """Ranked, explained matches for the given rows (already in rank order), contributions
+    measured from `reference` (default: the typical passing candidate of `pairs`)."""
     geo = geography()
-    bases, contrib = contributions(pairs, rows, ranker)
+    if reference is None:
+        reference = typical(pairs, pairs.checks.passed)
+    base, contrib = contributions(pairs, rows, ranker, reference)
     out = []
-    for rank, (i, base, crow) in enumerate(zip(rows, bases, contrib, strict=True), start=1):
+    for rank, (i, crow) in enumerate(zip(rows, contrib, strict=True), start=1):
         v, j = pairs.vacancies[i], pairs.jobseekers[i]
         v_occ, j_occ = pairs.occupations[i]
         other, occ = (j, j_occ) if direction == "jobseekers" else (v, v_occ)

@@ -6,6 +6,7 @@ through one lock, so an embedder switch can catch up and swap between two writes
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 import threading
@@ -80,9 +81,12 @@ class Matcher:
         """The snapshot queries use: take it once per operation."""
         return self._slot.current
 
-    def context(self) -> QueryContext:
-        """One query's view: the serving snapshot, the store and the labour market."""
-        return QueryContext(self.serving, self.store, self.market(), self.settings.retrieve_n)
+    def context(self, as_of: dt.date | None = None) -> QueryContext:
+        """One query's view: the serving snapshot, the store and the labour market
+        (availability judged as of `as_of`, default today)."""
+        return QueryContext(
+            self.serving, self.store, self.market(), self.settings.retrieve_n, as_of
+        )
 
     # ------------------------------------------------------------------ writes
     def upsert(self, records: Sequence[Jobseeker | Vacancy], progress: bool = False) -> list[int]:

@@ -51,6 +51,7 @@ class Shortlist:
     filtered_out: dict[str, int]
     model_id: str
     ranker: str = "cosine"
+    reference: str = ""  # what the contributions are measured from
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -68,6 +69,7 @@ class FitCheck:
     ranker: str
     criteria: list[Criterion]
     missing: dict[str, object]
+    reference: str = ""
 
 
 def occupation_info(uri: str | None, confidence: float | None = None) -> dict[str, str | None]:

@@ -34,6 +34,7 @@ MONOTONE: dict[str, int] = {
     "title_sim": 1,
     "skill_sim": 1,
     "skill_overlap": 1,
+    "cv_skill_overlap": 1,
     "nice_overlap": 1,
     "same_occupation": 1,
     "same_isco_unit": 1,
@@ -41,7 +42,12 @@ MONOTONE: dict[str, int] = {
     "same_isco_submajor": 1,
     "distance_km": -1,
     "distance_ratio": -1,
+    "same_region": 1,
+    "experience_years": 1,
+    "experience_short": -1,
+    "senior_experience": 1,
     "hours_short": -1,
+    "care_hours_short": -1,
     "licence_ok": 1,
 }
 
@@ -182,18 +188,23 @@ class Ranker(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
-    def contributions(self, X) -> tuple[float, np.ndarray]:
-        """(base, C): score = base + C.sum(axis=1) exactly; one column per feature."""
+    def contributions(self, X, reference=None) -> tuple[float, np.ndarray]:
+        """(base, C): score = base + C.sum(axis=1) exactly, one column per feature; base is
+        the score of `reference` (a typical candidate; default: the training median)."""
         check_is_fitted(self)
         if not self.additive:
             raise ValueError(f"{self.kind} is not additive: no exact per-feature explanation")
-        ref = self.reference_
+        ref = self.reference_ if reference is None else np.asarray(reference, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, reset=False) if len(X) else X
+        if getattr(self, "tables_", None):
+            at_ref = self._table_contributions(ref[None, :])
+            base = self.table_base_ + float(at_ref.sum())
+            if len(X) == 0:
+                return base, np.zeros((0, self.n_features_in_))
+            return base, self._table_contributions(X) - at_ref
         base = float(self.decision_function(ref[None, :])[0])
         if len(X) == 0:
             return base, np.zeros((0, self.n_features_in_))
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        if getattr(self, "tables_", None):
-            return self.table_base_, self._table_contributions(X)
         n, f = X.shape
         probe = np.repeat(ref[None, :], n * f, axis=0)
         rows = np.arange(n * f)

@@ -47,4 +47,4 @@ def _first_ranker(matcher: Matcher) -> dict[str, object] | None:
         log.warning("no ranker trained (%s); shortlists are ranked by cosine", exc)
         return None
     brief = {k: trained[k] for k in ("version", "kind")}
-    return {"ranker": brief, "ndcg@10": trained["heldout"]["ndcg@10"]}
+    return {"ranker": brief, "valid_ndcg@10": trained["valid_ndcg@10"][trained["kind"]]}

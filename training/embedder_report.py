@@ -89,11 +89,10 @@ def _figures(settings: Settings, ref: EmbedderRef, label: str, held, ranker) -> 
     }
     view = Matcher(settings, embedder=load_embedder(settings, ref=ref))
     view.prepare()  # embeds what this embedder has no vectors for yet
-    served = evaluate(view, ranker, progress=True)
-    ranking = {f"{m}": v for m, v in served.metrics["ndcg@10"].items()}
+    ranking = evaluate(view, ranker, progress=True).forward.means()
     refit = fit_ranker(view, progress=True)
     own = ServedRanker(refit.model, "refit", {}, "")
-    ranking["ranker_refit"] = evaluate(view, own, progress=True).metrics["ndcg@10"]["ranker"]
+    ranking["ranker_refit"] = evaluate(view, own, progress=True).forward.means()["ranker"]
     return EmbedderFigures(label, ref.model_id, titles, ranking)
 
 

@@ -1,4 +1,11 @@
-"""Training sets for the ranker, built from outcomes with polars, split by vacancy."""
+"""Training sets for the ranker, built from outcomes with polars, in both directions.
+
+A group is one query: a vacancy with the jobseekers it was matched with (the matchmaker's
+direction) or a jobseeker with the vacancies proposed to them (the werkcoach's direction).
+Each group holds its labelled pairs plus sampled retrieved-but-unlabelled candidates as
+negatives. Every row carries its pair split (`matching.outcomes.pair_split`); test pairs are
+never built.
+"""
 
 from __future__ import annotations
 
@@ -9,54 +16,92 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from matching.features import FEATURE_NAMES
-from matching.outcomes import GAIN, outcome_frame
-from matching.query import candidates_among, nearest
+from matching.outcomes import GAIN, outcome_frame, pair_split
+from matching.query import QueryContext, candidates_among, nearest
 from matching.records import Kind
 from matching.service import Matcher
 
 log = logging.getLogger("werkmatch")
 
+DIRECTIONS = {
+    Kind.VACANCIES: ("vacancy_id", "jobseeker_id"),
+    Kind.JOBSEEKERS: ("jobseeker_id", "vacancy_id"),
+}
+POSITIVE = ("invited", "placed")
+
 
 def build_training_set(
     matcher: Matcher, negatives_per_vacancy: int = 10, seed: int = 0, progress: bool = True
 ) -> pl.DataFrame:
-    """One row per labelled pair (and sampled unlabelled retrieved candidates as negatives).
+    """One row per labelled pair and sampled negative, train and valid pairs only.
 
-    Columns: vacancy_id, jobseeker_id, outcome, split, label (1 = invited or placed),
-    weight, gain, and one column per feature. Only train and valid vacancies are used.
+    Columns: direction ("jobseekers": a vacancy's group, "vacancies": a jobseeker's),
+    query_id, vacancy_id, jobseeker_id, outcome, split, label (1 = invited or placed),
+    weight, gain, and one column per feature.
     """
     rng = np.random.default_rng(seed)
     outcomes = outcome_frame(matcher.store.ledger).filter(pl.col("split") != "test")
     ctx = matcher.context()
     parts = []
-    groups = outcomes.partition_by("vacancy_id", as_dict=True)
-    for (vacancy_id,), group in tqdm(groups.items(), desc="training pairs", disable=not progress):
-        vacancy = matcher.store.get(Kind.VACANCIES, vacancy_id)
-        if vacancy is None:
-            continue
-        labelled = dict(zip(group["jobseeker_id"], group["outcome"], strict=True))
-        retrieved = nearest(ctx, vacancy)[1].records
-        pool = [j.id for j in retrieved[:200] if j.id not in labelled]
-        for j in rng.permutation(pool)[:negatives_per_vacancy].tolist():
-            labelled[j] = "unlabelled"
-        rowid_of = {j: matcher.store.rowid(Kind.JOBSEEKERS, j) for j in labelled}
-        ids = [j for j, r in rowid_of.items() if r is not None]
-        pairs = candidates_among(ctx, vacancy, [rowid_of[j] for j in ids], ranker=None).pairs
-        frame = pl.DataFrame(pairs.features.X, schema=list(FEATURE_NAMES), orient="row")
-        outcome = [labelled[j] for j in ids]
-        parts.append(
-            frame.with_columns(
-                pl.lit(vacancy_id).alias("vacancy_id"),
-                pl.Series("jobseeker_id", ids),
-                pl.Series("outcome", outcome),
-                pl.lit(group["split"][0]).alias("split"),
-            )
-        )
-    data = pl.concat(parts)
+    for kind, (own, other) in DIRECTIONS.items():
+        groups = outcomes.partition_by(own, as_dict=True)
+        if kind == Kind.JOBSEEKERS:  # people with one proposal say little about an order
+            groups = {
+                k: g
+                for k, g in groups.items()
+                if g.height >= 2 and g["outcome"].is_in(POSITIVE).any()
+            }
+        for (query_id,), group in tqdm(
+            groups.items(), desc=f"training pairs ({kind.value})", disable=not progress
+        ):
+            labelled = dict(zip(group[other], group["outcome"], strict=True))
+            frame = _group(ctx, kind, query_id, labelled, negatives_per_vacancy, rng)
+            if frame is not None:
+                parts.append(frame)
+    data = pl.concat(parts).filter(pl.col("split") != "test")
     return data.with_columns(
-        pl.col("outcome").is_in(["invited", "placed"]).cast(pl.Int8).alias("label"),
+        pl.col("outcome").is_in(POSITIVE).cast(pl.Int8).alias("label"),
         pl.col("outcome")
         .replace_strict({"placed": 2.0}, default=1.0, return_dtype=pl.Float64)
         .alias("weight"),
         pl.col("outcome").replace_strict(GAIN, return_dtype=pl.Float64).alias("gain"),
+    )
+
+
+def _group(
+    ctx: QueryContext,
+    kind: Kind,
+    query_id: str,
+    labelled: dict[str, str],
+    negatives: int,
+    rng: np.random.Generator,
+) -> pl.DataFrame | None:
+    """Feature rows of one query's labelled pairs and sampled unlabelled candidates."""
+    record = ctx.store.get(kind, query_id)
+    if record is None:
+        return None
+    target = Kind.JOBSEEKERS if kind == Kind.VACANCIES else Kind.VACANCIES
+    retrieved = nearest(ctx, record)[1].records
+    pool = [r.id for r in retrieved[:200] if r.id not in labelled]
+    for other_id in rng.permutation(pool)[:negatives].tolist():
+        labelled[other_id] = "unlabelled"
+    rowid_of = {i: ctx.store.rowid(target, i) for i in labelled}
+    ids = [i for i, r in rowid_of.items() if r is not None]
+    if not ids:
+        return None
+    pairs = candidates_among(ctx, record, [rowid_of[i] for i in ids], ranker=None).pairs
+    vacancy_ids = [query_id] * len(ids) if kind == Kind.VACANCIES else ids
+    jobseeker_ids = ids if kind == Kind.VACANCIES else [query_id] * len(ids)
+    frame = pl.DataFrame(pairs.features.X, schema=list(FEATURE_NAMES), orient="row")
+    return frame.with_columns(
+        pl.lit("jobseekers" if kind == Kind.VACANCIES else "vacancies").alias("direction"),
+        pl.lit(query_id).alias("query_id"),
+        pl.Series("vacancy_id", vacancy_ids, dtype=pl.Utf8),
+        pl.Series("jobseeker_id", jobseeker_ids, dtype=pl.Utf8),
+        pl.Series("outcome", [labelled[i] for i in ids], dtype=pl.Utf8),
+        pl.Series(
+            "split",
+            [pair_split(v, j) for v, j in zip(vacancy_ids, jobseeker_ids, strict=True)],
+            dtype=pl.Utf8,
+        ),
     )

@@ -28,16 +28,18 @@ def cmd_promote(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.offline import evaluate
     from eval.report import log_report, write_report
+    from eval.transfer import evaluate_transfer
 
     matcher = open_matcher()
     matcher.reload_ranker()
-    ev = evaluate(matcher, progress=not args.json, max_vacancies=args.max_vacancies)
+    progress = not args.json
+    ev = evaluate(matcher, progress=progress, max_queries=args.max_queries)
+    if not args.no_transfer:
+        ev.transfer = evaluate_transfer(matcher, matcher.ranker, progress=progress)
     folder = write_report(ev, matcher.settings.reports_dir)
     log_report(folder, ev, matcher.settings.tracking_uri, matcher.settings.home)
     if args.json:
-        out = {k: ev.metrics[k] for k in ("ndcg@10", "recall@50", "mrr")}
-        out["exposure"] = {k: ev.exposure[k] for k in ("age_45_plus", "unemployed_12m_plus")}
-        print(json.dumps(out))
+        print(json.dumps(ev.as_json()))
     else:
         print((folder / "report.md").read_text())
         print(f"report: {folder / 'report.md'}")
@@ -51,7 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("promote", help="make a registered ranker version the champion")
     s.add_argument("version")
     s.set_defaults(func=cmd_promote)
-    s = sub.add_parser("eval", help="evaluate on held-out vacancies, write a report")
+    s = sub.add_parser(
+        "eval", help="evaluate on held-out vacancies and people (both directions), write a report"
+    )
     s.add_argument("--json", action="store_true")
-    s.add_argument("--max-vacancies", type=int, default=None)
+    s.add_argument("--max-queries", type=int, default=None, help="per direction")
+    s.add_argument("--no-transfer", action="store_true", help="skip the perturbed-world check")
     s.set_defaults(func=cmd_eval)

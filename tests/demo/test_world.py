@@ -76,3 +76,45 @@ def test_grades():
 def test_large_world_generates(tmp_path):
     w = generate(20_000, 200, seed=1, progress=False, max_outcome_vacancies=50)
     assert w.jobseekers.height == 20_000 and w.jobseekers["id"].n_unique() == 20_000
+
+
+def test_records_reveal_the_truth_only_in_part(small_world):
+    js, truth = small_world.jobseekers, small_world.truth_jobseekers
+    joined = js.select("id", "skills", "cv_text", "max_travel_km").join(truth, on="id")
+    listed = joined["skills"].to_list()
+    real = joined["skills_right"].to_list()
+    exact = sum(len(set(a) & set(b)) for a, b in zip(listed, real, strict=True))
+    assert 0.3 < exact / sum(len(b) for b in real) < 0.8  # the profile lists only part
+    in_cv = sum(s in cv for cv, b in zip(joined["cv_text"], real, strict=True) for s in b)
+    assert in_cv / sum(len(b) for b in real) > 0.6  # the CV text names most real skills
+    accepted = joined["accepted_km"].to_numpy() / joined["max_travel_km"].to_numpy()
+    assert accepted.std() > 0.2 and 0.8 < np.median(accepted) < 1.25
+    assert 0.15 < truth["parent"].mean() < 0.45
+    assert small_world.truth_vacancies["senior"].any()
+
+
+def test_employers_are_biased_against_long_unemployed_and_older_people():
+    w = generate(3000, 600, seed=5, progress=False)
+    people = w.jobseekers.join(w.truth_jobseekers.select("id", "age_band"), on="id", suffix="_t")
+    o = w.outcomes.join(
+        people.select(
+            pl.col("id").alias("jobseeker_id"),
+            (pl.col("months_unemployed") >= 12).alias("long"),
+            pl.col("age_band_t").is_in(["45-54", "55-67"]).alias("older"),
+        ),
+        on="jobseeker_id",
+    ).with_columns(pl.col("outcome").is_in(["invited", "placed"]).alias("yes"))
+    rate = o.group_by("long").agg(pl.col("yes").mean()).sort("long")["yes"].to_list()
+    assert rate[0] > rate[1] + 0.05  # shortlisted alike, invited less often
+    rate = o.group_by("older").agg(pl.col("yes").mean()).sort("older")["yes"].to_list()
+    assert rate[0] > rate[1] + 0.05
+
+
+def test_parameters_are_saved_and_a_perturbed_world_differs():
+    from demo.params import DEFAULT, TRANSFER_SEED, WorldParams
+
+    other = DEFAULT.perturbed(TRANSFER_SEED)
+    assert other != DEFAULT and other == DEFAULT.perturbed(TRANSFER_SEED)
+    assert other.grade_edges == DEFAULT.grade_edges  # the judge does not move
+    assert all(0 < getattr(other, f) < 1 for f in ("skill_listed", "parent_share"))
+    assert WorldParams.from_dict(other.as_dict()) == other

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from eval.metrics import dcg, ndcg_at_k, recall_at_k, reciprocal_rank
+from eval.metrics import (
+    bootstrap_ci,
+    bootstrap_ratio_ci,
+    dcg,
+    ndcg_at_k,
+    recall_at_k,
+    reciprocal_rank,
+)
 
 
 def test_dcg_by_hand():
@@ -29,3 +36,30 @@ def test_recall_and_mrr_by_hand():
     assert recall_at_k(ranked, set(), 2) == 0.0
     assert reciprocal_rank(ranked, {"c", "d"}) == pytest.approx(1 / 3)
     assert reciprocal_rank(ranked, {"z"}) == 0.0
+
+
+def test_bootstrap_interval_of_a_constant_is_the_constant():
+    assert bootstrap_ci([0.4] * 30) == pytest.approx((0.4, 0.4))
+
+
+def test_bootstrap_interval_matches_the_binomial_by_hand():
+    # Ten 0s and ten 1s: a resample's mean is Binomial(20, 1/2) / 20. Its 2.5% quantile is
+    # 6/20 (P[X <= 5] = 0.021 < 0.025 < P[X <= 6] = 0.058) and its 97.5% quantile 14/20.
+    lo, hi = bootstrap_ci([0.0] * 10 + [1.0] * 10, n_boot=40_000, seed=1)
+    assert lo == pytest.approx(0.30)
+    assert hi == pytest.approx(0.70)
+
+
+def test_paired_ratio_interval_is_tight_when_the_ratio_is_fixed():
+    # Every query's value doubled: every resample's ratio of means is exactly 2.
+    base = [0.1, 0.5, 0.3, 0.9, 0.2]
+    lo, hi = bootstrap_ratio_ci([2 * b for b in base], base)
+    assert lo == pytest.approx(2.0) and hi == pytest.approx(2.0)
+
+
+def test_paired_ratio_interval_brackets_the_ratio_of_means():
+    a, b = [0.6, 0.2, 0.9, 0.4, 0.5, 0.7], [0.3, 0.3, 0.6, 0.2, 0.5, 0.4]
+    lo, hi = bootstrap_ratio_ci(a, b, n_boot=5000)
+    ratio = sum(a) / sum(b)
+    assert lo < ratio < hi
+    assert bootstrap_ci([]) != bootstrap_ci([])  # nan: no queries, no interval

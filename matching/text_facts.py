@@ -1,0 +1,59 @@
+"""Facts read from free text: years of experience and care duties in a CV, the experience a
+vacancy asks for, and which of a vacancy's skills a CV mentions.
+
+Profiles list only part of what people can do; CVs and vacancy texts say more. These readers
+are deliberately simple and predictable (a matchmaker can check them against the text), are
+cached per text, and never fail: text that says nothing gives 0 / False.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_YEARS = re.compile(r"\b(\d{1,2})\s+jaar\b", re.IGNORECASE)
+_SPAN = re.compile(r"\b((?:19|20)\d{2})\s*(?:-|tot|t/m)\s*((?:19|20)\d{2})\b")
+_MINIMUM = re.compile(r"\bminimaal\s+(\d{1,2})\s+jaar\b", re.IGNORECASE)
+_SENIOR_TITLE = re.compile(r"\b(senior|ervaren)\b", re.IGNORECASE)
+_CARE = re.compile(
+    r"\b(kinderen|kind|schooltijden|alleenstaande ouder|mantelzorg|zorgtaken)\b", re.IGNORECASE
+)
+MAX_YEARS = 45
+
+
+@lru_cache(maxsize=65_536)
+def experience_years(cv_text: str) -> int:
+    """Years of work experience a CV states ("12 jaar"), else the longest "2019 tot 2023"
+    span; 0 when the text says neither."""
+    stated = [int(y) for y in _YEARS.findall(cv_text) if 0 < int(y) <= MAX_YEARS]
+    if stated:
+        return max(stated)
+    spans = [int(b) - int(a) for a, b in _SPAN.findall(cv_text) if int(b) - int(a) >= 0]
+    return min(max(spans), MAX_YEARS) if spans else 0
+
+
+@lru_cache(maxsize=65_536)
+def cares_for_children(cv_text: str) -> bool:
+    """Whether a CV says its author cares for children (which limits the hours they can work)."""
+    return _CARE.search(cv_text) is not None
+
+
+@lru_cache(maxsize=16_384)
+def years_asked(title: str, description: str) -> int:
+    """The years of experience a vacancy asks for: "minimaal 5 jaar" in its text, 3 for a
+    "senior" or "ervaren" title without a number, else 0 (no experience asked for)."""
+    asked = [int(y) for y in _MINIMUM.findall(description) if int(y) <= MAX_YEARS]
+    if asked:
+        return max(asked)
+    return 3 if _SENIOR_TITLE.search(title) else 0
+
+
+@lru_cache(maxsize=262_144)
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def named_in(skills: list[str], text: str) -> list[bool]:
+    """Per skill: whether the text names it (case- and whitespace-insensitive)."""
+    folded = _folded(text)
+    return [_folded(s) in folded for s in skills]
