@@ -23,6 +23,7 @@ from matching.geo import geography
 
 log = logging.getLogger("werkmatch")
 
+SKILL_CHARS = 120  # the longest skill a profile may hold (`matching.records`)
 REFERENCE_DATE = dt.date(2026, 11, 1)  # the demo world's "today", fixed for reproducibility
 
 
@@ -202,9 +203,10 @@ def _listed_skills(
     out = []
     for s in listed:
         if rng.random() < params.skill_other_words:
-            s = pool.other_words.get(s) or f"kennis van {s}"
+            other = pool.other_words.get(s) or f"kennis van {s}"
+            s = other if len(other) <= SKILL_CHARS else s
         out.append(s)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(s for s in out if len(s) <= SKILL_CHARS))  # CVs may say more
 
 
 @dataclass

@@ -45,9 +45,12 @@ def transfer_matcher(
     return other
 
 
-def evaluate_transfer(matcher: Matcher, ranker: ServedRanker | None, progress: bool = True) -> dict:
-    """Both directions' figures of `ranker` on the transfer world (every record unseen)."""
-    other = transfer_matcher(matcher)
+def evaluate_transfer(
+    matcher: Matcher, ranker: ServedRanker | None, progress: bool = True, **sizes: int
+) -> dict:
+    """Both directions' figures of `ranker` on the transfer world (every record unseen);
+    `sizes` (jobseekers=, vacancies=) matter only when the world is first built."""
+    other = transfer_matcher(matcher, **sizes)
     ev = evaluate(other, ranker, split=None, progress=progress)
     return ev.forward.summary() | {
         "reverse": ev.reverse.summary(),

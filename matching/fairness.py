@@ -4,8 +4,9 @@ LinkedIn published for Recruiter: Geyik, Ambler and Kenthapadi, KDD 2019, "DetGr
 Candidates fall in groups (here: 45+ or not, more than 12 months unemployed or not). Given a
 desired share per group (its share among the eligible candidates), every prefix of the top k
 holds at least floor(share * length) of each group; within that rule the best-scoring
-candidate comes first. Only what the records say is used: an unknown age band counts as
-not 45+.
+candidate comes first (DetGreedy can paint itself into a corner when several groups fall due
+at once; looking ahead to the earliest prefix without slack avoids that). Only what the
+records say is used: an unknown age band counts as not 45+.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ def fair_top(
 ) -> np.ndarray:
     """Positions of the re-ranked top k: each prefix meets every group's minimum share.
 
-    Each group's next deadline is the first prefix length at which it needs one more member.
-    When deadlines leave no slack (the j-th earliest falls within j places), the best
-    candidate of a group due by then goes next (earliest deadline first keeps every rule
-    satisfiable); otherwise the best candidate overall.
+    When the members still owed to the groups by some later prefix length fill every place
+    up to it (no slack), the best candidate of a group owing one goes next; otherwise the best
+    candidate overall. Checking the earliest tight length first keeps every rule satisfiable.
     """
     queues = {
         g: list(np.flatnonzero(groups == g)[np.argsort(-scores[groups == g], kind="stable")])
@@ -37,25 +37,25 @@ def fair_top(
     }
     counts = dict.fromkeys(shares, 0)
     out: list[int] = []
-    while len(out) < k and any(queues.values()):
+    k = min(k, len(scores))
+    while len(out) < k:
         length = len(out) + 1
-        options = _due(shares, counts, queues, length) or [g for g in shares if queues[g]]
+        options = _owing(shares, counts, queues, length, k) or [g for g in shares if queues[g]]
         best = max(options, key=lambda g: scores[queues[g][0]])
         out.append(int(queues[best].pop(0)))
         counts[best] += 1
     return np.array(out, dtype=int)
 
 
-def _due(
-    shares: dict[int, float], counts: dict[int, int], queues: dict[int, list], length: int
+def _owing(
+    shares: dict[int, float], counts: dict[int, int], queues: dict[int, list], length: int, k: int
 ) -> list[int]:
-    """Groups that must be served now for every later prefix to stay satisfiable."""
-    deadlines = sorted(
-        (math.ceil((counts[g] + 1) / shares[g] - 1e-9), g)
-        for g in shares
-        if queues[g] and shares[g] > 0
-    )
-    for j, (deadline, _) in enumerate(deadlines, start=1):
-        if deadline - length + 1 <= j:
-            return [g for d, g in deadlines if d <= deadline]
+    """Groups to serve now: those owing members by the earliest prefix length without slack."""
+    for end in range(length, k + 1):
+        owed = {
+            g: min(counts[g] + len(queues[g]), math.floor(shares[g] * end + 1e-9)) - counts[g]
+            for g in shares
+        }
+        if sum(max(0, v) for v in owed.values()) >= end - length + 1:
+            return [g for g, v in owed.items() if v > 0]
     return []

@@ -42,10 +42,12 @@ def shortlist(
 
 def reference_text(passing: int, direction: str) -> str:
     """What the contributions of an explanation are measured from, in Dutch."""
-    who = "kandidaat" if direction == "jobseekers" else "vacature"
+    one, many = (
+        ("kandidaat", "kandidaten") if direction == "jobseekers" else ("vacature", "vacatures")
+    )
     return (
-        f"Bijdragen ten opzichte van een doorsnee {who}: per kenmerk de mediaan van de "
-        f"{passing} {who}s die door de harde filters komen (bijdrage 0 = zoals doorsnee)."
+        f"Bijdragen ten opzichte van een doorsnee {one}: per kenmerk de mediaan van de "
+        f"{passing} {many} die door de harde filters komen (bijdrage 0 = zoals doorsnee)."
     )
 
 

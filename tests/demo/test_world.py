@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
 from demo.truth import JobseekerArrays, grade, suitability
 from demo.world import generate
@@ -118,3 +119,14 @@ def test_parameters_are_saved_and_a_perturbed_world_differs():
     assert other.grade_edges == DEFAULT.grade_edges  # the judge does not move
     assert all(0 < getattr(other, f) < 1 for f in ("skill_listed", "parent_share"))
     assert WorldParams.from_dict(other.as_dict()) == other
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_a_perturbed_world_is_valid_too(seed):
+    from demo.params import DEFAULT
+
+    w = generate(600, 120, seed=seed, progress=False, params=DEFAULT.perturbed(seed))
+    for row in w.jobseekers.iter_rows(named=True):
+        Jobseeker.model_validate(row)  # skills beyond the profile's limit stay in the CV only
+    for row in w.vacancies.iter_rows(named=True):
+        Vacancy.model_validate(row)
