@@ -39,7 +39,7 @@ from eval.titles import TitleMetrics
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder, target_embedder
 from matching.occupations import esco_labels, label_vectors
-from matching.outcomes import OutcomeKind
+from matching.outcomes import OutcomeKind, pair_split
 from matching.records import Kind
 from matching.store import Store
 from matching.timing import started
@@ -110,10 +110,13 @@ class MlflowLoss(TrainerCallback):
 
 
 def placed_pairs(store: Store) -> pl.DataFrame:
-    """(title, desired_occupation, vacancy_uri, jobseeker_uri) of every placement."""
+    """(title, desired_occupation, vacancy_uri, jobseeker_uri) of every placement outside
+    the test split (`werkmatch eval` must meet pairs no model was trained on)."""
     rows = []
     for o in store.ledger.outcome_rows():
         if o["outcome"] != OutcomeKind.PLACED.value:
+            continue
+        if pair_split(o["vacancy_id"], o["jobseeker_id"]) == "test":
             continue
         v = store.get(Kind.VACANCIES, o["vacancy_id"])
         j = store.get(Kind.JOBSEEKERS, o["jobseeker_id"])

@@ -125,3 +125,13 @@ def test_neighbours_skip_own_unit_and_disallowed():
     allowed = np.array([True, True, True, False])
     near = neighbours(centroids, isco, allowed, k=1)
     assert near[:, 0].tolist() == [2, 2, 0, 0]
+
+
+def test_placements_of_test_pairs_never_train_the_embedder(world):
+    from matching.outcomes import pair_split
+    from training.train_embedder import placed_pairs
+
+    placed = [o for o in world.store.ledger.outcome_rows() if o["outcome"] == "placed"]
+    kept = [o for o in placed if pair_split(o["vacancy_id"], o["jobseeker_id"]) != "test"]
+    assert 0 < len(kept) < len(placed)
+    assert placed_pairs(world.store).height == len(kept)
