@@ -195,7 +195,7 @@ def bench_model(
         "index_bytes_per_profile": index.nbytes() / max(len(index), 1),
     }
     warm = _samples(matcher.store, setup.requests, setup.seed)
-    out.update(measure_recall(matcher, warm[:RECALL_QUERIES]))  # caches their query vectors
+    out.update(measure_recall(matcher, warm))  # which caches their query vectors: warm
     fresh = FreshVacancies(1000 + setup.seed, label)
     out |= _inprocess(matcher, warm, fresh, setup, home)
     try:

@@ -7,13 +7,17 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matching.config import get_settings
+from matching.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from models.embedder import Embedder
 
 log = logging.getLogger("werkmatch")
 
 
-def _models(args: argparse.Namespace, s, root: Path) -> dict:
+def _models(args: argparse.Namespace, s: Settings, root: Path) -> dict[str, Embedder]:
     """The serving models asked for by `--models`, e5 (`base`) and the static one."""
     from matching.embedders import EmbedderRef, base_embedder, load_embedder
     from training.distill_embedder import distill_static
