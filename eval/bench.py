@@ -1,122 +1,58 @@
 """`werkmatch bench`: what werkmatch costs by size, end to end, on one machine.
 
 Each size gets its own data directory holding a demo world of that many jobseekers (one
-vacancy per hundred), built through the production path and measured stage by stage:
-- ingest: validation, store, occupation inference (records/s);
-- embedding: every text with the fast static model distilled from e5 (texts/s), a sample of
-  texts with e5 itself (texts/s); the static vectors are the ones served and searched;
-- index: build time (from the store's vectors) and bytes per profile of the jobseeker index;
+vacancy per hundred), embedded by each serving model (e5, the default, and the static model
+distilled from it for bulk loads) through the production path (`eval/bench_world.py`).
+Per model, with that model serving:
 - recall@100 of the index against exact search, plain and among a vacancy's eligible;
-- shortlist latency (eligibility, search among the eligible, features, ranker, explanations of
-  the top 20) in-process and over HTTP, and in-process with exact brute-force retrieval.
+- warm shortlists (eligibility, search among the eligible, features, ranker, explanations of
+  the top 20) of stored vacancies whose query vector is cached: the recall sample;
+- cold shortlists of fresh vacancies (stored untimed, then asked once, so the timed request
+  encodes the text), and for the same vacancies encoding plus vector search alone;
+- the same warm and cold shortlists with exact brute-force retrieval, as reference;
+- over HTTP (`eval/bench_http.py`): warm shortlists, and cold ones (POST, then shortlist) by
+  1, 4, 16 and 50 concurrent clients; optionally another checkout's server beside this one.
+Every sample is drawn without replacement; warm-up requests are never counted.
 Figures go to bench.json and bench.md (with plots) in the report folder.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
-import os
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import numpy as np
 
-from demo.world import generate
-from matching.config import Settings
-from matching.directory import User
-from matching.geo import geography
-from matching.ingest import IngestReport
+from eval.bench_http import LEVELS, http_figures, staff_keys
+from eval.bench_world import FRESH_PREFIX, FreshVacancies, bench_settings, build_world, drop_fresh
+from matching.embedders import record_serving
 from matching.query import eligible, query_vector
-from matching.records import Kind
+from matching.records import Kind, Vacancy
 from matching.service import Matcher, freeze_heap
+from matching.store import Store
 from matching.texts import record_text
 from matching.timing import stage
 from matching.vector_index import ann_recall, exact_top
-from models.embedder import Embedder
+from models.embedder import Embedder, model_slug
 from models.registry import ServedRanker
 
 log = logging.getLogger("werkmatch")
 
 RECALL_QUERIES = 200
+WARMUP = 20  # warm: the sample's first queries, asked once more and not counted
+COLD_WARMUP = 5  # cold: fresh vacancies asked first and not counted
 
 
 def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def build_world(
-    home: Path, size: int, static: Embedder, e5: Embedder, seed: int = 5, progress: bool = True
-) -> tuple[Matcher, dict[str, float]]:
-    """A data directory with `size` jobseekers, embedded with the static model; stage timings.
-
-    An existing directory of that size is reused (its stage timings from its first build).
-    """
-    settings = Settings(
-        home=home, model_dir=e5.model_dir, follow_embedder_champion=False, retrieve_n=500
-    )
-    matcher = Matcher(settings, embedder=static)
-    done = home / "world.json"
-    if done.exists() and matcher.store.count(Kind.JOBSEEKERS) >= size:
-        matcher.prepare(progress=progress)  # indexes saved and the served model recorded
-        return matcher, json.loads(done.read_text())
-    figures: dict[str, float] = {}
-    vacancies = max(300, size // 100)
-    with stage() as took:
-        world = generate(
-            size, vacancies, seed=seed, progress=progress, max_outcome_vacancies=min(vacancies, 300)
-        )
-    figures["generate_s"] = took.seconds
-    with stage() as took:
-        for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
-            report = IngestReport(kind=kind.value)
-            matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress, embed=False)
-    figures["ingest_records_per_s"] = (size + vacancies) / took.seconds
-    matcher.store.ledger.add_outcomes(
-        {**r, "source": "demo"} for r in world.outcomes.iter_rows(named=True)
-    )
-    texts = [record_text(r) for r in _sample_records(matcher, 1000)]
-    figures["embed_e5_texts_per_s"] = _rate(e5, texts)
-    with stage() as took:
-        for kind in Kind:
-            matcher.serving.indexer.embed_pending(kind, progress=progress)
-    figures["embed_texts_per_s"] = (size + vacancies) / took.seconds
-    with stage() as took:
-        matcher.prepare(progress=progress)  # builds both indexes from the store's vectors
-    figures["index_build_s"] = took.seconds
-    done.write_text(json.dumps(figures))
-    return matcher, figures
-
-
-def _sample_records(matcher: Matcher, n: int) -> list:
-    rowids = np.random.default_rng(0).integers(1, matcher.store.count(Kind.JOBSEEKERS), n)
-    return list(matcher.store.by_rowids(Kind.JOBSEEKERS, sorted(set(rowids.tolist()))).values())
-
-
-def _rate(embedder: Embedder, texts: list[str]) -> float:
-    embedder.encode(texts[:32], "passage")
-    with stage() as took:
-        embedder.encode(texts, "passage")
-    return len(texts) / took.seconds
+def _p(name: str, values: list[float]) -> dict[str, float]:
+    """`name_p50_ms` and `name_p99_ms` (a `_cold` suffix of name moves to the end)."""
+    base, cold = (name[:-5], "_cold") if name.endswith("_cold") else (name, "")
+    return {f"{base}_p{q}_ms{cold}": _percentile(values, q) for q in (50, 99)}
 
 
 def measure_recall(matcher: Matcher, vacancy_ids: list[str]) -> dict[str, float]:
@@ -160,9 +96,10 @@ def _compare_indexes(matcher: Matcher, vacancy_ids: list[str]) -> list[dict[str,
 
 
 def shortlist_latency(matcher: Matcher, vacancy_ids: list[str], k: int = 20) -> list[float]:
-    """In-process shortlist latencies in ms (after 20 warm-up queries and, as the server does
-    after start-up, with the loaded heap exempt from garbage collection)."""
-    for vid in vacancy_ids[:20]:
+    """In-process shortlist latencies in ms of warm queries (their vectors cached): the first
+    WARMUP are asked once uncounted, then every one once with, as the server does after
+    start-up, the loaded heap exempt from garbage collection."""
+    for vid in vacancy_ids[:WARMUP]:
         matcher.shortlist(vid, k=k)
     freeze_heap()
     out = []
@@ -170,6 +107,33 @@ def shortlist_latency(matcher: Matcher, vacancy_ids: list[str], k: int = 20) -> 
         with stage() as took:
             matcher.shortlist(vid, k=k)
         out.append(took.ms)
+    return out
+
+
+def cold_latency(
+    matcher: Matcher, bodies: list[dict], k: int = 20, shortlister: Matcher | None = None
+) -> dict[str, list[float]]:
+    """Fresh vacancies, each stored untimed, then timed: its text encoded and the vector
+    searched among its eligible (nothing cached), and its whole shortlist (which encodes the
+    text again, as the first request for a new vacancy does). `shortlister` asks the
+    shortlists (the exact matcher); the first COLD_WARMUP are not counted."""
+    out: dict[str, list[float]] = {"encode": [], "encode_search": [], "shortlist": []}
+    for i, body in enumerate(bodies):
+        vacancy = Vacancy.model_validate(body)
+        matcher.create(vacancy)
+        ctx = matcher.context()
+        among = eligible(ctx, vacancy).rowids
+        index = ctx.serving.indexer.index(Kind.JOBSEEKERS)
+        with stage() as encoded:
+            q = ctx.serving.embedder.encode([record_text(vacancy)], "query")[0]
+        with stage() as searched:
+            index.search(q, ctx.retrieve_n, among=among)
+        with stage() as took:
+            (shortlister or matcher).shortlist(vacancy.id, k=k)
+        if i >= COLD_WARMUP:
+            out["encode"].append(encoded.ms)
+            out["encode_search"].append(encoded.ms + searched.ms)
+            out["shortlist"].append(took.ms)
     return out
 
 
@@ -183,168 +147,118 @@ def exact_matcher(matcher: Matcher, folder: Path) -> Matcher:
     return exact
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the benchmark dies, so none is left running."""
-    with suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@contextmanager
-def serving(home: Path, model_dir: Path, tracking_uri: str | None) -> Iterator[tuple[str, int]]:
-    """`werkmatch serve` on a data directory, in its own process, as in production.
-
-    `tracking_uri` points the server at the MLflow store whose champion ranker is measured;
-    the embedder stays the one the directory serves. Yields (URL, server pid, seconds the
-    server took to answer /health).
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "WERKMATCH_HOME": str(home),
-        "WERKMATCH_MODEL_DIR": str(model_dir),
-        "WERKMATCH_FOLLOW_EMBEDDER_CHAMPION": "false",
-    }
-    if tracking_uri:
-        env["WERKMATCH_MLFLOW_URI"] = tracking_uri
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        preexec_fn=_die_with_parent,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    try:
-        deadline = started + 900
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("werkmatch serve exited during start-up")
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("werkmatch serve did not start in 900 s")
-            time.sleep(0.5)
-        yield url, proc.pid, time.monotonic() - started
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def bench_key(matcher: Matcher) -> str:
-    """A matchmaker key whose user serves every region (the benchmark asks for any vacancy)."""
-    regions = tuple(sorted(set(geography().region_codes.tolist())))
-    user = User("bench-matchmaker", "Benchmark", "matchmaker", None, regions)
-    matcher.store.directory.put_user(user)
-    return matcher.store.ledger.create_key("matchmaker", "bench", user.user_id).key
-
-
-def http_latency(
-    matcher: Matcher,
-    vacancy_ids: list[str],
-    tracking_uri: str | None,
-    k: int = 20,
-    concurrency: int = 4,
-) -> dict[str, float]:
-    """Shortlists over HTTP from a separate server process: latency and throughput."""
-    key = bench_key(matcher)
-    headers = {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
-    tracking = tracking_uri if matcher.ranker is not None else None
-    with (
-        serving(matcher.settings.home, matcher.settings.embedding_model_dir, tracking) as (
-            url,
-            pid,
-            start_s,
-        ),
-        httpx.Client(base_url=url, headers=headers, timeout=120) as client,
-    ):
-
-        def one(vid: str) -> float:
-            with stage() as took:
-                client.get(f"/v1/vacancies/{vid}/shortlist", params={"k": k}).raise_for_status()
-            return took.ms
-
-        for vid in vacancy_ids[:20]:
-            one(vid)
-        latencies = [one(vid) for vid in vacancy_ids]
-        with stage() as took, ThreadPoolExecutor(concurrency) as pool:
-            list(pool.map(one, vacancy_ids))
-        throughput = len(vacancy_ids) / took.seconds
-        server_mb = rss_mb(pid)
-    return {
-        "server_start_s": start_s,
-        "server_rss_mb": server_mb,
-        "http_p50_ms": _percentile(latencies, 50),
-        "http_p99_ms": _percentile(latencies, 99),
-        "http_mean_ms": statistics.fmean(latencies),
-        "http_throughput_rps": throughput,
-        "http_concurrency": concurrency,
-    }
-
-
 @dataclass
 class BenchSetup:
     """The models and options every size is measured with."""
 
-    static: Embedder  # embeds and serves every text
-    e5: Embedder  # measured on a sample
+    models: dict[str, Embedder]  # label -> serving model; the first is the headline
+    model_dir: Path  # the settings' base model (e5)
     ranker: ServedRanker | None = None
     tracking_uri: str | None = None  # where the server finds the ranker
-    requests: int = 200
+    requests: int = 200  # per sample: warm, cold, exact cold, each HTTP level
+    vacancies: int = 300  # at least, per world
+    compare: Path | None = None  # another checkout whose server is measured beside this one
+    levels: tuple[int, ...] = LEVELS
     progress: bool = True
+    seed: int = 5
+
+
+def _samples(store: Store, n: int, seed: int) -> list[str]:
+    """Stored vacancies (not the benchmark's own), drawn without replacement."""
+    ids = [i for i in store.ids(Kind.VACANCIES) if not i.startswith(FRESH_PREFIX)]
+    rng = np.random.default_rng(seed)
+    return [ids[i] for i in rng.permutation(len(ids))[: min(n, len(ids))]]
+
+
+def _world_matcher(root: Path, size: int, setup: BenchSetup) -> tuple[Path, dict]:
+    home = root / f"world-{size}"
+    settings = bench_settings(home, setup.model_dir)
+    opts = {"seed": setup.seed, "vacancies": setup.vacancies, "progress": setup.progress}
+    return home, build_world(home, size, setup.models, settings, **opts)
+
+
+def bench_model(
+    home: Path, label: str, model: Embedder, setup: BenchSetup, compare_indexes: bool = False
+) -> dict[str, object]:
+    """Every figure of one serving model on a built world (the model serves it meanwhile)."""
+    matcher = Matcher(bench_settings(home, setup.model_dir), embedder=model)
+    drop_fresh(matcher)  # left by an interrupted run
+    matcher.prepare(progress=setup.progress)
+    matcher.ranker = setup.ranker
+    record_serving(matcher.settings, matcher.serving.ref)  # what `serve` will serve
+    index = matcher.serving.indexer.index(Kind.JOBSEEKERS)
+    out: dict[str, object] = {
+        "model": label,
+        "embedder": model.model_id,
+        "dim": model.dim,
+        "index_type": index.meta.spec,
+        "index_bytes_per_profile": index.nbytes() / max(len(index), 1),
+    }
+    warm = _samples(matcher.store, setup.requests, setup.seed)
+    out.update(measure_recall(matcher, warm))  # which caches their query vectors: warm
+    fresh = FreshVacancies(1000 + setup.seed, label)
+    out |= _inprocess(matcher, warm, fresh, setup, home)
+    try:
+        keys = staff_keys(matcher.store, "bench")
+        tracking = setup.tracking_uri if setup.ranker else None
+        args = (home, setup.model_dir, tracking, keys, fresh, warm, setup.requests)
+        served = http_figures(*args, compare=setup.compare, levels=setup.levels)
+        out.update(served)
+    except RuntimeError as e:  # the other figures still count
+        log.warning("bench: HTTP not measured for %s: %s", label, e)
+        out["http_error"] = str(e)
+    if compare_indexes:  # last: its index builds leave FAISS's worker threads busy a while
+        out["index_choice"] = _compare_indexes(matcher, warm[:RECALL_QUERIES])
+    drop_fresh(matcher)
+    out["ranker"] = matcher.health().ranker.name
+    return out
+
+
+def _inprocess(
+    matcher: Matcher, warm: list[str], fresh: FreshVacancies, setup: BenchSetup, home: Path
+) -> dict[str, float]:
+    """Warm and cold shortlists in-process, and both with exact brute-force retrieval."""
+    out: dict[str, float] = {}
+    n = setup.requests + COLD_WARMUP
+    out |= _p("shortlist", shortlist_latency(matcher, warm))
+    cold = cold_latency(matcher, fresh(n, "-i"))
+    for name in ("shortlist", "encode_search", "encode"):
+        out |= _p(f"{name}_cold", cold[name])
+    exact = exact_matcher(matcher, home / f"exact-index-{model_slug(matcher.serving.model_id)}")
+    out |= _p("exact", shortlist_latency(exact, warm))
+    out |= _p("exact_cold", cold_latency(matcher, fresh(n, "-x"), shortlister=exact)["shortlist"])
+    out["exact_ratio_p50"] = out["exact_p50_ms"] / out["shortlist_p50_ms"]
+    out["exact_ratio_p50_cold"] = out["exact_p50_ms_cold"] / out["shortlist_p50_ms_cold"]
+    return out
 
 
 def bench_size(
     root: Path, size: int, setup: BenchSetup, compare_indexes: bool = False
 ) -> dict[str, object]:
-    """Every figure of one size (and, if asked, the index candidates compared on it)."""
-    home = root / f"world-{size}"
-    static = setup.static
-    matcher, figures = build_world(home, size, static, setup.e5, progress=setup.progress)
-    matcher.ranker = setup.ranker
-    rng = np.random.default_rng(0)
-    ids = matcher.store.ids(Kind.VACANCIES)
-    queries = [ids[i] for i in rng.integers(0, len(ids), setup.requests)]
-    index = matcher.serving.indexer.index(Kind.JOBSEEKERS)
+    """Every figure of one size: the world's build, then each model's figures under
+    `models`; the first model's (the default served one) also at the top level."""
+    home, built = _world_matcher(root, size, setup)
+    store = Store(bench_settings(home, setup.model_dir).db_url)
     out: dict[str, object] = {
-        "size": matcher.store.count(Kind.JOBSEEKERS),
-        "vacancies": len(ids),
-        "embedder": static.model_id,
-        "dim": static.dim,
-        "index_type": index.meta.spec,
-        "index_bytes_per_profile": index.nbytes() / max(len(index), 1),
-        **figures,
+        "size": store.count(Kind.JOBSEEKERS),
+        "vacancies": len(_samples(store, 10**9, 0)),
+        "world": built["world"],
+        "requests": setup.requests,
     }
-    out.update(measure_recall(matcher, queries[:RECALL_QUERIES]))
-    inproc = shortlist_latency(matcher, queries)
-    out["shortlist_p50_ms"] = _percentile(inproc, 50)
-    out["shortlist_p99_ms"] = _percentile(inproc, 99)
-    exact = shortlist_latency(exact_matcher(matcher, home / "exact-index"), queries)
-    out["exact_p50_ms"] = _percentile(exact, 50)
-    out["exact_p99_ms"] = _percentile(exact, 99)
-    out["exact_ratio_p50"] = out["exact_p50_ms"] / out["shortlist_p50_ms"]
-    try:
-        out.update(http_latency(matcher, queries, setup.tracking_uri))
-    except RuntimeError as e:  # the other figures still count
-        log.warning("bench: HTTP not measured at %d: %s", size, e)
-        out["http_error"] = str(e)
-    if compare_indexes:  # last: its index builds leave FAISS's worker threads busy a while
-        out["index_choice"] = _compare_indexes(matcher, queries[:RECALL_QUERIES])
-    out["ranker"] = matcher.health().ranker.name
-    out["requests"] = setup.requests
+    models: dict[str, dict] = {}
+    for i, (label, model) in enumerate(setup.models.items()):
+        figures = bench_model(home, label, model, setup, compare_indexes and i == 0)
+        figures["build"] = built["models"][model.model_id]
+        models[label] = figures
+        if i == 0:
+            out |= figures
+    out["models"] = models
     return out
 
 
 def run(sizes: list[int], root: Path, setup: BenchSetup) -> list[dict]:
     """Benchmark every size; writes bench.json, bench.md and bench.png into `root` after
-    each one. The largest size also compares index types on its vectors."""
+    each one. The largest size also compares index types on the first model's vectors."""
     from eval.bench_report import write_report
 
     results = []

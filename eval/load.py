@@ -20,10 +20,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from eval.bench import serving
+from eval.bench_http import serving, staff_keys
 from matching.config import Settings
 from matching.directory import User
-from matching.geo import geography
 from matching.records import Kind
 from matching.store import Store
 
@@ -55,18 +54,13 @@ class LoadResult:
 
 def _staff(store: Store, seed: int) -> tuple[dict[str, str], list[str], list[str]]:
     """Keys of the run's users, the vacancies and the caseload they work on."""
-    regions = tuple(sorted(set(geography().region_codes.tolist())))
-    users = {
-        "matchmaker": User("load-matchmaker", "Load matchmaker", "matchmaker", None, regions),
-        "accountmanager": User("load-am", "Load accountmanager", "accountmanager", None, regions),
-        "werkcoach": User("load-werkcoach", "Load werkcoach", "werkcoach", "Load team", ()),
-    }
-    for user in users.values():
-        store.directory.put_user(user)
+    keys = staff_keys(store, "load")
+    coach = User("load-werkcoach", "Load werkcoach", "werkcoach", "Load team", ())
+    store.directory.put_user(coach)
     rng = random.Random(seed)
     people = rng.sample(store.ids(Kind.JOBSEEKERS), min(1000, store.count(Kind.JOBSEEKERS)))
-    store.directory.assign(people, users["werkcoach"])
-    keys = {r: store.ledger.create_key(r, "load", u.user_id).key for r, u in users.items()}
+    store.directory.assign(people, coach)
+    keys["werkcoach"] = store.ledger.create_key("werkcoach", "load", coach.user_id).key
     return keys, store.ids(Kind.VACANCIES), people
 
 

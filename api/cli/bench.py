@@ -6,33 +6,57 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matching.config import get_settings
+from matching.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from models.embedder import Embedder
 
 log = logging.getLogger("werkmatch")
 
 
+def _models(args: argparse.Namespace, s: Settings, root: Path) -> dict[str, Embedder]:
+    """The serving models asked for by `--models`, e5 (`base`) and the static one."""
+    from matching.embedders import EmbedderRef, base_embedder, load_embedder
+    from training.distill_embedder import distill_static
+
+    base = base_embedder(s)
+    out = {}
+    for label in args.models.split(","):
+        if label == "e5":
+            out[label] = load_embedder(s, ref=base)
+        elif label == "static":
+            # e5's own dimensionality by default, so that the index figures are an e5
+            # index's; the same distillation as `werkmatch distill-embedder --dims N`
+            static_dir = root / f"static-pca{args.dims}"
+            if not (static_dir / "modules.json").exists():
+                log.info("distilling the static model from %s (once)", base.model_id)
+                distill_static(base.path, static_dir, pca_dims=args.dims)
+            out[label] = load_embedder(s, ref=EmbedderRef("static", static_dir))
+        else:
+            raise SystemExit(f"--models: unknown model {label!r} (e5, static)")
+    return out
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import BenchSetup, run
-    from matching.embedders import EmbedderRef, base_embedder, load_embedder
+    from matching.embedders import base_embedder
     from models.registry import load_champion
-    from training.distill_embedder import distill_static
 
     s = get_settings()
     root = s.reports_dir / "bench"
-    base = base_embedder(s)
-    # e5's own dimensionality by default, so that the index figures are an e5 index's; the
-    # same distillation as `werkmatch distill-embedder --dims N`, whose quality is measured
-    static_dir = root / f"static-pca{args.dims}"
-    if not (static_dir / "modules.json").exists():
-        log.info("distilling the static model from %s (once)", base.model_id)
-        distill_static(base.path, static_dir, pca_dims=args.dims)
+    compare = Path(args.compare).resolve() if args.compare else None
+    if compare is not None and not (compare / "api" / "cli" / "__main__.py").exists():
+        raise SystemExit(f"--compare: {compare} is not a werkmatch checkout")
     setup = BenchSetup(
-        static=load_embedder(s, ref=EmbedderRef("static", static_dir)),
-        e5=load_embedder(s, ref=base),
+        models=_models(args, s, root),
+        model_dir=base_embedder(s).path,
         ranker=load_champion(s.tracking_uri, s.home),  # measured with the served ranker
         tracking_uri=s.tracking_uri,
         requests=args.requests,
+        compare=compare,
         progress=not args.json,
     )
     results = run([int(x) for x in args.sizes.split(",")], root, setup)
@@ -56,8 +80,10 @@ def cmd_load_bench(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("bench", help="ingest, embedding, index, recall and latency by size")
-    s.add_argument("--sizes", default="10000,100000,1000000")
-    s.add_argument("--requests", type=int, default=200, help="random vacancies per size")
+    s.add_argument("--sizes", default="10000,100000")
+    s.add_argument("--requests", type=int, default=200, help="queries per sample and level")
+    s.add_argument("--models", default="e5,static", help="serving models, the first headline")
+    s.add_argument("--compare", metavar="CHECKOUT", help="also serve this checkout's code")
     s.add_argument("--dims", type=int, default=384, help="of the static model (384: no PCA)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)

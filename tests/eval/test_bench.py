@@ -1,49 +1,106 @@
-"""The benchmark harness end to end on a small world: every figure produced, the report
-written. Speed itself is never asserted here; `werkmatch bench` measures it."""
+"""The benchmark harness end to end on a small world: both serving models, cold and warm
+queries in-process and over HTTP at every level of concurrency, a second checkout compared
+(this one again), the report written, and a reused world labelled as such. Speed itself is
+never asserted here; `werkmatch bench` measures it."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from eval.bench import BenchSetup, bench_size
+from eval.bench_http import REPO
 from eval.bench_report import write_report
+from eval.bench_world import FRESH_PREFIX, FreshVacancies
+from matching.records import Kind
+from matching.store import Store
 from models.embedder import Embedder
 
-KEYS = {
-    "size",
-    "shortlist_p50_ms",
+HEADLINE = {
+    "shortlist_p99_ms_cold",
+    "encode_search_p99_ms_cold",
     "shortlist_p99_ms",
+    "http_rps_16_clients",
+    "http_p99_ms_50_clients",
+    "recall_at_100",
+}
+KEYS = HEADLINE | {
+    "shortlist_p50_ms",
+    "shortlist_p50_ms_cold",
+    "encode_p99_ms_cold",
+    "exact_p50_ms",
+    "exact_p99_ms_cold",
     "http_p50_ms",
     "http_p99_ms",
-    "recall_at_100",
+    "http_p99_ms_1_clients",
+    "http_rps_4_clients",
+    "http_post_p50_ms",
     "recall_at_100_filtered",
     "index_bytes_per_profile",
-    "embed_texts_per_s",
-    "embed_e5_texts_per_s",
-    "ingest_records_per_s",
-    "index_build_s",
-    "exact_p50_ms",
     "server_rss_mb",
     "server_start_s",
 }
 
 
-def test_bench_size_measures_every_stage(tmp_path: Path, tiny_static: Embedder, embedder):
-    setup = BenchSetup(static=tiny_static, e5=embedder, requests=25, progress=False)
+def test_fresh_vacancies_are_new_each_call():
+    fresh = FreshVacancies(11, "t", chunk=5)
+    a, b = fresh(4), fresh(4, "-x")
+    ids = [v["id"] for v in a + b]
+    assert len(set(ids)) == 8 and all(i.startswith(FRESH_PREFIX) for i in ids)
+    assert b[0]["id"].endswith("-x") and {v["description"] for v in a}.isdisjoint(
+        {v["description"] for v in b}
+    )
+
+
+def test_bench_size_measures_both_models_cold_and_warm(
+    tmp_path: Path, tiny_static: Embedder, embedder: Embedder, model_dir: Path
+):
+    models = {"e5": embedder, "static": tiny_static}
+    setup = BenchSetup(models, model_dir, requests=6, vacancies=30, progress=False)
     figures = bench_size(tmp_path, 400, setup, compare_indexes=True)
-    assert set(figures) >= KEYS
-    assert figures["size"] == 400 and figures["dim"] == tiny_static.dim
-    assert all(figures[k] > 0 for k in KEYS if k.endswith(("_ms", "_per_s", "_mb", "_s")))
-    assert figures["recall_at_100"] == 1.0  # 400 vectors: the exact index
-    assert figures["index_type"] == "IDMap2,Flat"
+    assert set(figures) >= KEYS and figures["model"] == "e5"
+    assert figures["size"] == 400 and figures["embedder"] == embedder.model_id
+    for label, model in models.items():
+        got = figures["models"][label]
+        assert set(got) >= KEYS and got["dim"] == model.dim
+        assert all(got[k] > 0 for k in KEYS if k.endswith(("_ms", "_ms_cold", "_mb", "_s")))
+        assert got["recall_at_100"] == 1.0 and got["index_type"] == "IDMap2,Flat"
+        assert got["build"]["model_id"] == model.model_id and got["build"]["built_at"]
+        assert got["build"]["embed_texts_per_s"] > 0 and not got["build"]["reused"]
+    store = Store(f"sqlite:///{tmp_path / 'world-400' / 'werkmatch.db'}")
+    assert not [i for i in store.ids(Kind.VACANCIES) if i.startswith(FRESH_PREFIX)]
     specs = [row["spec"] for row in figures["index_choice"]]
     assert specs[0] == "Flat (exact)" and any(s.startswith("IVF") for s in specs)
-    assert all(0 <= row["recall_at_100"] <= 1 for row in figures["index_choice"])
-    path = write_report([figures], tmp_path)
-    text = path.read_text()
+    text = write_report([figures], tmp_path).read_text()
     assert "| recall@100 vs exact | 1.000 |" in text and "## Index choice" in text
+    assert "## static:" in text and "HTTP cold req/s, 50 clients" in text
     assert (tmp_path / "bench.png").stat().st_size > 10_000
     saved = json.loads((tmp_path / "bench.json").read_text())[0]
-    assert saved["size"] == 400 and not math.isnan(saved["shortlist_p50_ms"])
+    assert not math.isnan(saved["shortlist_p99_ms_cold"])
+
+
+def test_another_checkout_compared_and_a_reused_world_labelled(
+    tmp_path: Path, tiny_static: Embedder, model_dir: Path
+):
+    setup = BenchSetup(
+        {"static": tiny_static},
+        model_dir,
+        requests=3,
+        vacancies=20,
+        levels=(2,),
+        compare=REPO,
+        progress=False,
+    )
+    first = bench_size(tmp_path, 200, setup)
+    compared = first["compare"]
+    assert compared["checkout"] == str(REPO) and compared["other"]["http_rps_2_clients"] > 0
+    assert set(compared["ratio"]) >= {"http_p99_ms_2_clients", "http_rps_2_clients"}
+    assert "other checkout" in write_report([first], tmp_path).read_text()
+    again = bench_size(tmp_path, 200, replace(setup, compare=None))
+    assert not first["build"]["reused"] and again["build"]["reused"]
+    assert again["build"]["built_at"] == first["build"]["built_at"]
+    assert again["build"]["embed_texts_per_s"] == first["build"]["embed_texts_per_s"]
+    assert again["world"]["reused"] and "(reused)" in write_report([again], tmp_path).read_text()
+    assert set(again) >= {"http_rps_2_clients", "shortlist_p99_ms_cold"}
