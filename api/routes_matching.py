@@ -36,6 +36,10 @@ MaxKm = Annotated[float | None, Query(ge=0, le=300, description="cap on travel d
 Licences = Annotated[list[Licence] | None, Query(description="replace the required licences")]
 Regions = Annotated[list[RegionCode] | None, Query(description="only these regions, e.g. AM22")]
 Explain = Annotated[bool, Query(description="include per-criterion explanations")]
+Fair = Annotated[
+    bool,
+    Query(description="re-rank: 45+ and > 12 months unemployed keep their share of the eligible"),
+]
 
 
 def _overrides(max_distance_km, licences, regions) -> Overrides:
@@ -66,6 +70,7 @@ def shortlist(
     licences: Licences = None,
     regions: Regions = None,
     explain: Explain = True,
+    fair: Fair = False,
     purpose: PurposeHeader = None,
 ) -> ShortlistPublic:
     """The best jobseekers for a vacancy of your regions after the hard filters, with reasons
@@ -73,7 +78,7 @@ def shortlist(
     check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
     check_purpose(request, key, purpose)
     result = matcher.shortlist(
-        vacancy_id, k=k, overrides=_overrides(max_distance_km, licences, regions)
+        vacancy_id, k=k, overrides=_overrides(max_distance_km, licences, regions), fair=fair
     )
     audit(request, key, [m.id for m in result.items], purpose or f"shortlist {vacancy_id}")
     return _strip(ShortlistPublic.of(result), explain)

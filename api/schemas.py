@@ -48,6 +48,9 @@ class ShortlistPublic(BaseModel):
     passed_filters: int
     filtered_out: dict[str, int]
     reference: str = Field(description="what the contributions are measured from")
+    fair: bool = Field(
+        default=False, description="re-ranked so 45+ and > 12 months unemployed keep their share"
+    )
     count: int
     data: list[MatchPublic]
 
@@ -62,6 +65,7 @@ class ShortlistPublic(BaseModel):
             passed_filters=s.passed_filters,
             filtered_out=s.filtered_out,
             reference=s.reference,
+            fair=s.fair,
             count=len(s.items),
             data=[MatchPublic.of(m) for m in s.items],
         )

@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 from eval.hand_weighted import hand_weighted_scores
 from eval.judge import Judge
 from eval.metrics import bootstrap_ci, bootstrap_ratio_ci, ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.fairness import fair_top, group_shares
+from matching.fairness import RECORDED_OLDER, fair_order
 from matching.query import TARGET, QueryContext, eligible, retrieve, score
 from matching.ranking import ranker_name
-from matching.records import AgeBand, Kind, kind_of
+from matching.records import Kind, kind_of
 from matching.service import Matcher
 from models.registry import ServedRanker
 
@@ -33,7 +33,6 @@ log = logging.getLogger("werkmatch")
 
 METHODS = ("cosine", "cosine_filters", "hand_weighted", "ranker", "ranker_fair", "oracle")
 METRICS = ("ndcg@10", "recall@50", "mrr")
-RECORDED_OLDER = {AgeBand.FROM_45, AgeBand.FROM_55}
 TOP = 10
 
 
@@ -149,10 +148,11 @@ def _evaluate_query(ctx: QueryContext, judge: Judge, record, ranker, out: Direct
         "ranker": _by(ids, scores),
         "oracle": _by(ids, np.array([suit.get(i, -np.inf) for i in ids])),
     }
-    groups = _groups(judge, [found.records[i] for i in keep], kind, recorded=True)
-    fair = fair_top(scores, groups, group_shares(groups), TOP) if len(keep) else np.zeros(0, int)
-    rest = [i for i in rankings["ranker"] if i not in set(ids[fair])]
-    rankings["ranker_fair"] = list(ids[fair]) + rest
+    if kind == Kind.VACANCIES:
+        people = [found.records[i] for i in keep]
+        rankings["ranker_fair"] = list(ids[fair_order(scores, people, TOP)])
+    else:
+        rankings["ranker_fair"] = rankings["ranker"]  # groups are of people, not vacancies
     all_gains = list(grades.values())
     for method, ranked in rankings.items():
         gains = [grades.get(i, 0.0) for i in ranked]
@@ -168,19 +168,11 @@ def _by(ids: np.ndarray, scores: np.ndarray) -> list[str]:
     return list(ids[np.argsort(-np.asarray(scores, dtype=float), kind="stable")])
 
 
-def _groups(judge: Judge, records: list, kind: Kind, recorded: bool) -> np.ndarray:
-    """Group label per jobseeker: 2 * (45+) + (> 12 months unemployed); by the records
-    (`recorded`, what the re-ranker may use) or by the hidden truth where known."""
-    if kind != Kind.VACANCIES:
-        return np.zeros(len(records), dtype=int)
-    older = [
-        (j.age_band in RECORDED_OLDER)
-        if recorded
-        else judge.older(j.id, j.age_band in RECORDED_OLDER)
-        for j in records
-    ]
+def _truth_groups(judge: Judge, people: list) -> np.ndarray:
+    """Group per jobseeker as `matching.fairness.groups_of`, 45+ by the hidden truth."""
+    older = [judge.older(j.id, j.age_band in RECORDED_OLDER) for j in people]
     return np.array(
-        [2 * int(o) + int(j.months_unemployed >= 12) for o, j in zip(older, records, strict=True)],
+        [2 * int(o) + int(j.months_unemployed >= 12) for o, j in zip(older, people, strict=True)],
         dtype=int,
     )
 
@@ -197,7 +189,7 @@ def _count_exposure(judge, found, keep, rankings, relevant, out: Direction) -> N
 
 
 def _flag_counts(judge: Judge, people: list) -> np.ndarray:
-    g = _groups(judge, people, Kind.VACANCIES, recorded=False)
+    g = _truth_groups(judge, people)
     return np.array([len(people), int((g >= 2).sum()), int((g % 2 == 1).sum())], dtype=float)
 
 

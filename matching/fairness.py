@@ -15,6 +15,28 @@ import math
 
 import numpy as np
 
+from matching.records import AgeBand, Jobseeker
+
+RECORDED_OLDER = frozenset({AgeBand.FROM_45, AgeBand.FROM_55})
+
+
+def groups_of(people: list[Jobseeker]) -> np.ndarray:
+    """Group per jobseeker from the records: 2 * (45+) + (> 12 months unemployed)."""
+    return np.array(
+        [2 * int(j.age_band in RECORDED_OLDER) + int(j.months_unemployed >= 12) for j in people],
+        dtype=int,
+    )
+
+
+def fair_order(scores: np.ndarray, people: list[Jobseeker], k: int) -> np.ndarray:
+    """Positions of `people` re-ranked: the fair top k (shares among all of them), then the
+    rest by score."""
+    groups = groups_of(people)
+    top = fair_top(scores, groups, group_shares(groups), k) if len(people) else np.zeros(0, int)
+    chosen = set(top.tolist())
+    rest = [i for i in np.argsort(-scores, kind="stable").tolist() if i not in chosen]
+    return np.array(top.tolist() + rest, dtype=int)
+
 
 def group_shares(groups: np.ndarray) -> dict[int, float]:
     """Share of each group label among the candidates."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.fairness import fair_order
 from matching.filters import HOURS_TOLERANCE, Overrides
 from matching.query import QueryContext, candidates, candidates_among
 from matching.ranking import ScoredPairs, matches, ranker_name, typical
@@ -20,23 +21,33 @@ def shortlist(
     ranker: ServedRanker | None,
     k: int = 20,
     overrides: Overrides | None = None,
+    fair: bool = False,
 ) -> Shortlist:
     """The best counterparts of `record` that pass the hard filters: jobseekers for a
-    vacancy, open vacancies for a jobseeker; every item explained per criterion."""
+    vacancy, open vacancies for a jobseeker; every item explained per criterion. `fair`
+    re-ranks a vacancy's top k so that 45+ and > 12 months unemployed keep at least their
+    share among the eligible in every prefix (`matching.fairness`)."""
     found = candidates(ctx, record, ranker, overrides)
     direction = DIRECTION[kind_of(record)]
     eligibility = found.eligibility
     reference = typical(found.pairs, found.passed)
+    rows = found.top(k)
+    fair = fair and direction == "jobseekers"
+    if fair:
+        passing = np.flatnonzero(found.passed)
+        people = [found.records[i] for i in passing]
+        rows = passing[fair_order(found.pairs.scores[passing], people, k)[:k]]
     return Shortlist(
         query_id=record.id,
         direction=direction,
-        items=matches(found.pairs, found.top(k), ranker, direction, reference),
+        items=matches(found.pairs, rows, ranker, direction, reference),
         retrieved=len(found.rowids),
         passed_filters=len(eligibility.rowids),
         filtered_out=eligibility.removed,
         model_id=ctx.serving.model_id,
         ranker=ranker_name(ranker),
         reference=reference_text(int(found.passed.sum()), direction),
+        fair=fair,
     )
 
 

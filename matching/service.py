@@ -206,11 +206,16 @@ class Matcher:
         return record
 
     def shortlist(
-        self, vacancy_id: str, k: int = 20, overrides: Overrides | None = None
+        self,
+        vacancy_id: str,
+        k: int = 20,
+        overrides: Overrides | None = None,
+        fair: bool = False,
     ) -> Shortlist:
-        """The best jobseekers for a vacancy among those that pass the hard filters."""
+        """The best jobseekers for a vacancy among those that pass the hard filters (`fair`:
+        re-ranked for the exposure of 45+ and long-term unemployed)."""
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
-        return operations.shortlist(self.context(), vacancy, self.ranker, k, overrides)
+        return operations.shortlist(self.context(), vacancy, self.ranker, k, overrides, fair)
 
     def vacancies_for(
         self, jobseeker_id: str, k: int = 20, overrides: Overrides | None = None

@@ -52,6 +52,7 @@ class Shortlist:
     model_id: str
     ranker: str = "cosine"
     reference: str = ""  # what the contributions are measured from
+    fair: bool = False  # re-ranked for the exposure of 45+ and long-term unemployed
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -101,6 +101,12 @@ def test_shortlist_explains_every_item(live, records):
             assert "cv_text" not in item
         plain = mm.get(f"/v1/vacancies/{vac_id}/shortlist", params={"explain": "false"}).json()
         assert all(item["criteria"] == [] for item in plain["data"])
+        assert "doorsnee kandidaat" in data["reference"] and data["fair"] is False
+        fair = mm.get(f"/v1/vacancies/{vac_id}/shortlist", params={"k": 5, "fair": "true"})
+        assert fair.status_code == 200 and fair.json()["fair"] is True
+        assert fair.json()["count"] == data["count"]  # the same k, re-ordered and re-chosen
+        bad = mm.get(f"/v1/vacancies/{vac_id}/shortlist", params={"fair": "misschien"})
+        assert bad.status_code == 422 and "fair" in bad.text
     entry = live.matcher.store.ledger.audit_rows(limit=5)
     assert any(
         e["purpose"] == "voorstel aan werkgever"

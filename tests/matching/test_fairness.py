@@ -37,3 +37,27 @@ def test_every_prefix_meets_the_minimum_of_every_group(rows, k):
     for g in shares:  # within a group, candidates keep their score order
         picked = [scores[i] for i in top if groups[i] == g]
         assert picked == sorted(picked, reverse=True)
+
+
+def test_a_fair_shortlist_keeps_each_groups_share_of_the_eligible(world):
+    from matching.fairness import groups_of
+    from matching.query import candidates
+    from matching.records import Kind
+
+    ctx = world.context()
+    for vid in world.store.ids(Kind.VACANCIES)[:30]:
+        found = candidates(ctx, world.get(Kind.VACANCIES, vid), None)
+        passing = [found.records[i] for i in np.flatnonzero(found.passed)]
+        if len(passing) < 10:
+            continue
+        shares = group_shares(groups_of(passing))
+        plain = world.shortlist(vid, k=10)
+        fair = world.shortlist(vid, k=10, fair=True)
+        assert fair.fair and not plain.fair
+        assert len(fair.items) == len(plain.items) == 10
+        by_id = {j.id: j for j in passing}
+        top = groups_of([by_id[m.id] for m in fair.items])
+        for g, share in shares.items():
+            assert (top == g).sum() >= math.floor(share * 10)
+        return
+    raise AssertionError("no vacancy with ten eligible candidates in the small world")
