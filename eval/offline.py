@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from eval.hand_weighted import hand_weighted_scores
 from eval.judge import Judge
 from eval.metrics import bootstrap_ci, bootstrap_ratio_ci, ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.fairness import RECORDED_OLDER, fair_order
+from matching.fairness import RECORDED_OLDER, fair_order, groups_of
 from matching.query import TARGET, QueryContext, eligible, retrieve, score
 from matching.ranking import ranker_name
 from matching.records import Kind, kind_of
@@ -168,15 +168,6 @@ def _by(ids: np.ndarray, scores: np.ndarray) -> list[str]:
     return list(ids[np.argsort(-np.asarray(scores, dtype=float), kind="stable")])
 
 
-def _truth_groups(judge: Judge, people: list) -> np.ndarray:
-    """Group per jobseeker as `matching.fairness.groups_of`, 45+ by the hidden truth."""
-    older = [judge.older(j.id, j.age_band in RECORDED_OLDER) for j in people]
-    return np.array(
-        [2 * int(o) + int(j.months_unemployed >= 12) for o, j in zip(older, people, strict=True)],
-        dtype=int,
-    )
-
-
 def _count_exposure(judge, found, keep, rankings, relevant, out: Direction) -> None:
     """Add top-10 and suitable-pool counts (all, 45+, > 12 months) per method to `out`."""
     by_id = {found.records[i].id: found.records[i] for i in keep}
@@ -189,7 +180,7 @@ def _count_exposure(judge, found, keep, rankings, relevant, out: Direction) -> N
 
 
 def _flag_counts(judge: Judge, people: list) -> np.ndarray:
-    g = _truth_groups(judge, people)
+    g = groups_of(people, [judge.older(j.id, j.age_band in RECORDED_OLDER) for j in people])
     return np.array([len(people), int((g >= 2).sum()), int((g % 2 == 1).sum())], dtype=float)
 
 

@@ -20,10 +20,13 @@ from matching.records import AgeBand, Jobseeker
 RECORDED_OLDER = frozenset({AgeBand.FROM_45, AgeBand.FROM_55})
 
 
-def groups_of(people: list[Jobseeker]) -> np.ndarray:
-    """Group per jobseeker from the records: 2 * (45+) + (> 12 months unemployed)."""
+def groups_of(people: list[Jobseeker], older: list[bool] | None = None) -> np.ndarray:
+    """Group per jobseeker: 2 * (45+) + (> 12 months unemployed); 45+ from the records unless
+    `older` says it (the evaluation knows the hidden truth)."""
+    if older is None:
+        older = [j.age_band in RECORDED_OLDER for j in people]
     return np.array(
-        [2 * int(j.age_band in RECORDED_OLDER) + int(j.months_unemployed >= 12) for j in people],
+        [2 * int(o) + int(j.months_unemployed >= 12) for o, j in zip(older, people, strict=True)],
         dtype=int,
     )
 
