@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from models.embedder import Embedder, ensure_model, model_id_of
 from models.registry import BASE, EmbedderVersion, champion_embedder, embedder_version
 
 SERVING_FILE = "serving.json"
+KEEP_LOADED = 3  # embedders kept loaded per process: served, target, one more
+_LOADED: dict[tuple, Embedder] = {}
+_LOADED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,18 @@ def record_serving(settings: Settings, ref: EmbedderRef) -> None:
 def load_embedder(
     settings: Settings, batch_size: int | None = None, ref: EmbedderRef | None = None
 ) -> Embedder:
-    """An Embedder for `ref` (default: what the data directory serves, else its target)."""
+    """An Embedder for `ref` (default: what the data directory serves, else its target).
+
+    The process keeps the last few it loaded (models are read-only once loaded): commands
+    and tests that open several matchers on one model load it once."""
     ref = ref or serving_embedder(settings) or target_embedder(settings)
-    return Embedder(
-        ref.path,
-        batch_size or settings.embed_batch_size,
-        settings.torch_threads,
-        settings.embed_precision,
-    )
+    batch = batch_size or settings.embed_batch_size
+    key = (str(ref.path), ref.model_id, batch, settings.torch_threads, settings.embed_precision)
+    with _LOADED_LOCK:
+        embedder = _LOADED.pop(key, None)
+        if embedder is None:
+            embedder = Embedder(ref.path, batch, settings.torch_threads, settings.embed_precision)
+        _LOADED[key] = embedder  # most recent last
+        while len(_LOADED) > KEEP_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+    return embedder
