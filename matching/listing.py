@@ -59,7 +59,7 @@ def region_postcodes(region: str) -> list[str]:
 def occupation_uris(occupation: str) -> list[str]:
     """ESCO URIs meant by an ISCO code (1-4 digits: every occupation in the group) or a URI."""
     occupations = taxonomy().occupations
-    if occupation.isdigit() and 1 <= len(occupation) <= 4:
+    if occupation.isascii() and occupation.isdigit() and 1 <= len(occupation) <= 4:
         return [uri for uri, o in occupations.items() if o.isco.startswith(occupation)]
     if occupation in occupations:
         return [occupation]

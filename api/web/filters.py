@@ -52,7 +52,7 @@ class ShortlistFilters:
         if unknown:
             raise InvalidInputError(f"onbekende arbeidsmarktregio {unknown[0][:8]!r}", "regio")
         k = params.get("aantal", "20")
-        if not k.isdigit() or int(k) not in K_CHOICES:
+        if k not in {str(c) for c in K_CHOICES}:
             raise InvalidInputError(f"kies {', '.join(map(str, K_CHOICES))}", "aantal")
         return cls(
             max_km=_number(params, "max_km", 0, 300),

@@ -54,7 +54,7 @@ COLUMNS: tuple[Column, ...] = (
 def _int(text: str, field: str, low: int, high: int) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise InvalidInputError(f"een getal van {low} tot {high}", field)
     return int(text)
 

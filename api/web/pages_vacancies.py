@@ -75,7 +75,7 @@ def vacancy_search(request: Request, matcher: MatcherDep, caller: Reader) -> HTM
     if status not in ("", "open", "closed"):
         raise InvalidInputError("kies open, gesloten of alle", "status")
     page_no = p.get("pagina", "1")
-    if not page_no.isdigit() or not 1 <= int(page_no) <= 100_000:
+    if not (page_no.isascii() and page_no.isdigit()) or not 1 <= int(page_no) <= 100_000:
         raise InvalidInputError("een paginanummer vanaf 1", "pagina")
     q = p.get("q", "").strip()[:100]
     found = list_vacancies(

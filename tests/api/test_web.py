@@ -244,3 +244,20 @@ def test_secure_cookies_when_configured(ranked_home, tmp_path_factory, model_dir
     ):
         r = c.get("/werkplek/inloggen")
     assert "Secure" in r.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "field"),
+    [
+        ("matchmaker", "/werkplek/vacatures?pagina=²", "pagina"),
+        ("matchmaker", "/werkplek/vacatures?status=half", "status"),
+        ("matchmaker", "/werkplek/vacatures?regio=Rijnmond", "region"),
+        ("matchmaker", "/werkplek/vacatures?sorteer=salaris", "sort"),
+        ("werkcoach", "/werkplek/caseload?fase=²", "fase"),
+        ("werkcoach", "/werkplek/caseload?pagina=0", "pagina"),
+    ],
+)
+def test_bad_page_parameters_answer_422_pages(live, who, path, field):
+    with signed_in(live, who) as c:
+        r = c.get(path)
+    assert r.status_code == 422 and f"<strong>{field}</strong>" in r.text
