@@ -2,7 +2,7 @@
 Selenium, against a uvicorn server over a copy of the ranked world: the matchmaker's day (sign
 in, search, shortlist, filter, outcome, fit check, employer summary, sign out), the data
 scientist's labour-market and model pages, and the denials. A screenshot of every page is
-saved in var/test-artifacts/ (the CI keeps that folder)."""
+saved in var/test-artifacts/ (left there after the run)."""
 
 from __future__ import annotations
 
