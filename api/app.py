@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import routes_matching, routes_models, routes_records
+from api import routes_matching, routes_models, routes_records, routes_search, web
 from api.deps import MatcherDep
 from api.errors import error_response, http_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
@@ -102,7 +102,9 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     def prometheus(matcher: MatcherDep) -> Response:
         return Response(metrics.render(matcher), media_type="text/plain; version=0.0.4")
 
+    app.include_router(routes_search.router)
     app.include_router(routes_records.router)
     app.include_router(routes_matching.router)
     app.include_router(routes_models.router)
+    web.install(app)
     return app

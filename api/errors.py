@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from matching.errors import (
     AlreadyExistsError,
@@ -49,24 +49,32 @@ def _status(exc: DomainError) -> int:
     return next((s for cls, s in STATUS_OF.items() if isinstance(exc, cls)), 400)
 
 
+def _answer(
+    request: Request, status: int, detail: list, headers: dict[str, str] | None = None
+) -> Response:
+    """The error body, or for a page of the workspace its error page (api.web.render)."""
+    pages = getattr(request.app.state, "error_pages", None)
+    if pages is not None and request.url.path.startswith(pages[0]):
+        return pages[1](request, status, detail)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Validation errors, HTTP errors, domain errors and the unexpected, all in one shape."""
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         detail = [
             {"field": _field(e["loc"]), "reason": e["msg"].removeprefix("Value error, ")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return _answer(request, 422, detail)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, list) else problem("", str(exc.detail))
-        return JSONResponse(
-            {"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        return _answer(request, exc.status_code, detail, getattr(exc, "headers", None))
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return error_response(_status(exc), exc.field, exc.reason)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return _answer(request, _status(exc), problem(exc.field, exc.reason))

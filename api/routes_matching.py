@@ -27,6 +27,7 @@ from matching.errors import InvalidInputError, NotFoundError
 from matching.filters import Overrides
 from matching.labour_market import market_table
 from matching.records import Kind, Licence
+from matching.service import Matcher
 
 router = APIRouter(prefix="/v1")
 
@@ -35,6 +36,10 @@ K = Annotated[int, Query(ge=1, le=200, description="number of results")]
 MaxKm = Annotated[float | None, Query(ge=0, le=300, description="cap on travel distance")]
 Licences = Annotated[list[Licence] | None, Query(description="replace the required licences")]
 Regions = Annotated[list[RegionCode] | None, Query(description="only these regions, e.g. AM22")]
+MinHours = Annotated[
+    float | None,
+    Query(ge=1, le=60, description="hours a candidate must offer (replaces the vacancy's minimum)"),
+]
 Explain = Annotated[bool, Query(description="include per-criterion explanations")]
 Fair = Annotated[
     bool,
@@ -42,11 +47,12 @@ Fair = Annotated[
 ]
 
 
-def _overrides(max_distance_km, licences, regions) -> Overrides:
+def _overrides(max_distance_km, licences, regions, min_hours=None) -> Overrides:
     return Overrides(
         max_distance_km=max_distance_km,
         required_licences=tuple(licences) if licences is not None else None,
         regions=tuple(regions) if regions else None,
+        min_hours=min_hours,
     )
 
 
@@ -69,6 +75,7 @@ def shortlist(
     max_distance_km: MaxKm = None,
     licences: Licences = None,
     regions: Regions = None,
+    min_hours: MinHours = None,
     explain: Explain = True,
     fair: Fair = False,
     purpose: PurposeHeader = None,
@@ -78,7 +85,10 @@ def shortlist(
     check_vacancy(request, key, matcher.get(Kind.VACANCIES, vacancy_id))
     check_purpose(request, key, purpose)
     result = matcher.shortlist(
-        vacancy_id, k=k, overrides=_overrides(max_distance_km, licences, regions), fair=fair
+        vacancy_id,
+        k=k,
+        overrides=_overrides(max_distance_km, licences, regions, min_hours),
+        fair=fair,
     )
     audit(request, key, [m.id for m in result.items], purpose or f"shortlist {vacancy_id}")
     return _strip(ShortlistPublic.of(result), explain)
@@ -139,11 +149,19 @@ def add_outcome(
 ) -> OutcomePublic:
     """Record what happened to a proposed candidate for a vacancy of your regions (invited,
     placed, rejected + reason)."""
+    return record_outcome(request, matcher, key, body, "api")
+
+
+def record_outcome(
+    request: Request, matcher: Matcher, key: ApiKey, body: OutcomeCreate, channel: str
+) -> OutcomePublic:
+    """Store an outcome for a vacancy of the caller's regions; the API and the workspace's
+    buttons both come here (`channel` "api" or "web" goes into the source with the key id)."""
     vacancy = matcher.store.get(Kind.VACANCIES, body.vacancy_id)
     if vacancy is not None:
         check_vacancy(request, key, vacancy)
     matcher.record_outcome(
-        body.vacancy_id, body.jobseeker_id, body.outcome, body.reason, f"api:{key.key_id}"
+        body.vacancy_id, body.jobseeker_id, body.outcome, body.reason, f"{channel}:{key.key_id}"
     )
     return OutcomePublic(**body.model_dump())
 

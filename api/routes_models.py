@@ -39,7 +39,7 @@ def reload_model(matcher: MatcherDep, key: Admin) -> ModelPublic:
     return model_info(matcher, key)
 
 
-def _embedder(matcher: Matcher) -> EmbedderPublic:
+def embedder_status(matcher: Matcher) -> EmbedderPublic:
     serving, target = matcher.serving, target_embedder(matcher.settings)
     return EmbedderPublic(
         serving=EmbedderRefPublic(version=serving.ref.version, model_id=serving.model_id),
@@ -52,7 +52,7 @@ def _embedder(matcher: Matcher) -> EmbedderPublic:
 @router.get("/embedder", response_model=EmbedderPublic, tags=["datascientist"])
 def embedder_info(matcher: MatcherDep, key: ModelReader) -> EmbedderPublic:
     """The embedder that serves, the one that should (champion), and a switch's progress."""
-    return _embedder(matcher)
+    return embedder_status(matcher)
 
 
 @router.post(
@@ -72,5 +72,5 @@ def reload_embedder(matcher: MatcherDep, key: Admin):
         status = matcher.switcher.follow_target(background=True)
     except SwitchInProgressError as exc:
         raise HTTPException(409, [{"field": "", "reason": str(exc)}]) from exc
-    body = _embedder(matcher)
+    body = embedder_status(matcher)
     return JSONResponse(body.model_dump(), status_code=202 if status.running else 200)

@@ -219,3 +219,52 @@ class KeyCreated(BaseModel):
     key_id: str
     role: Role
     key: str = Field(description="shown once; store it safely")
+
+
+class OccupationPublic(BaseModel):
+    esco_uri: str | None
+    label: str | None
+    isco: str | None
+    isco_label: str | None
+
+
+class VacancySummary(BaseModel):
+    id: str
+    title: str
+    employer: str
+    region: str
+    region_name: str | None
+    status: str
+    posted_date: dt.date | None
+    hours_min: float
+    hours_max: float
+    occupation: OccupationPublic
+
+
+class JobseekerSummary(BaseModel):
+    """A person in a caseload without name or contact data."""
+
+    id: str
+    desired_occupation: str
+    occupation: OccupationPublic
+    region: str
+    region_name: str | None
+    months_unemployed: int
+    phase: str = Field(description="phase of unemployment, e.g. 6-12 maanden")
+    hours_per_week: float
+    available_from: dt.date | None
+
+
+class _Paged(BaseModel):
+    count: int = Field(description="records matching the filters, on every page together")
+    page: int
+    per_page: int
+    pages: int
+
+
+class VacancyListPublic(_Paged):
+    data: list[VacancySummary]
+
+
+class JobseekerListPublic(_Paged):
+    data: list[JobseekerSummary]

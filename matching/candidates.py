@@ -107,12 +107,13 @@ class CandidateTable:
         need = licence_mask(
             o.required_licences if o.required_licences is not None else v.required_licences
         )
+        hours_min = v.hours_min if o.min_hours is None else o.min_hours
         horizon = (today + dt.timedelta(days=AVAILABILITY_WINDOW_DAYS)).toordinal()
         dist -= 1e-9  # in place: a million-row temporary less than `radius + 1e-9`
         checks = {
             "licence": (self.cols["licence_mask"] & need) == need if need else None,
             "distance": dist <= radius,
-            "hours": self.cols["hours_lo"] >= v.hours_min - HOURS_TOLERANCE,
+            "hours": self.cols["hours_lo"] >= hours_min - HOURS_TOLERANCE,
             "availability": self.cols["available_day"] <= horizon,
         }
         if o.regions:

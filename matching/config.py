@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default="auto", description="bf16 matrix products where the CPU has native bf16"
     )
     torch_threads: int = Field(default=max(1, min(os.cpu_count() or 1, 4)), ge=1)
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Secure flag on the workspace's cookies; unset: when the request is HTTPS",
+    )
 
     @field_validator("index_spec")
     @classmethod

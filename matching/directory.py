@@ -73,8 +73,7 @@ class Directory:
     def serves(self, user: User, jobseeker_ids: Iterable[str]) -> set[str]:
         """Of these jobseekers, those in the user's caseload or their team's."""
         ids = list(dict.fromkeys(jobseeker_ids))
-        mine = caseload.c.user_id == user.user_id
-        scope = mine if user.team is None else (mine | (caseload.c.team == user.team))
+        scope = caseload_scope(user)
         out: set[str] = set()
         with self.engine.connect() as conn:
             for part in chunks(ids):
@@ -83,6 +82,12 @@ class Directory:
                 )
                 out |= set(conn.execute(stmt).scalars())
         return out
+
+
+def caseload_scope(user: User) -> Any:
+    """The caseload rows a user serves: their own, and their team's when they have one."""
+    mine = caseload.c.user_id == user.user_id
+    return mine if user.team is None else (mine | (caseload.c.team == user.team))
 
 
 def drop_from_caseload(conn: Any, jobseeker_id: str) -> None:

@@ -21,6 +21,7 @@ class Overrides:
     max_distance_km: float | None = None
     required_licences: tuple[Licence, ...] | None = None
     regions: tuple[str, ...] | None = None
+    min_hours: float | None = None  # hours a candidate must offer, instead of the vacancy's minimum
 
 
 @dataclass
@@ -77,7 +78,9 @@ def check_pairs(
         held = licence_closure(j.licences)
         missing.append([lic.value for lic in need if lic not in held])
     hours = np.array([j.hours_per_week for j in jobseekers], dtype=float)
-    hours_min = np.array([v.hours_min for v in vacancies], dtype=float)
+    hours_min = np.array(
+        [v.hours_min if o.min_hours is None else o.min_hours for v in vacancies], dtype=float
+    )
     horizon = today + dt.timedelta(days=AVAILABILITY_WINDOW_DAYS)
     available = np.array(
         [j.available_from is None or j.available_from <= horizon for j in jobseekers], dtype=bool

@@ -131,6 +131,18 @@ api_keys = Table(
     Column("expires_at", DateTime(timezone=True)),
 )
 
+# Signed-in browser sessions of the workspace: the cookie holds a random token whose hash is
+# the key here; no personal data. Signing out or revoking the key ends the session.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(64), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
 # Named users: their role, their team (a Werkplein) and the arbeidsmarktregio's they serve.
 users = Table(
     "users",

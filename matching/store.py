@@ -4,7 +4,8 @@ SQLAlchemy 2.0 Core, so the default SQLite file (WAL) and a PostgreSQL URL both 
 Every record row has an integer `rowid` that the vector indexes use as their id. The store
 is a narrow facade: records here, and three parts beside them on the same database:
 `vectors` (embeddings per model), `ledger` (outcomes, audit, API keys), `changes`
-(per-kind revisions the indexes follow) and `directory` (users, teams, caseloads).
+(per-kind revisions the indexes follow), `directory` (users, teams, caseloads) and
+`sessions` (the workspace's browser sessions).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from matching.records import (
     licence_mask,
 )
 from matching.schema import TABLES
+from matching.sessions import Sessions
 from matching.texts import record_text, text_hash
 from matching.vectors import VectorStore, delete_vectors_of
 
@@ -70,6 +72,7 @@ class Store:
         self.ledger = Ledger(self.engine)
         self.changes = ChangeLog(self.engine)
         self.directory = Directory(self.engine)
+        self.sessions = Sessions(self.engine)
         self._records: dict[Kind, FifoCache[int, tuple[int, Any]]] = {
             k: FifoCache(RECORD_CACHE) for k in Kind
         }

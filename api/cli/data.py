@@ -142,7 +142,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.request_log import log_config
 
-    app = create_app(get_settings())
+    settings = get_settings()
+    app = create_app(settings)
+    keys = settings.home / "demo" / "api_keys.txt"
+    print(
+        f"werkplek: http://{args.host}:{args.port}/werkplek/ (sign in with your key"
+        + (f"; the demo's are in {keys})" if keys.exists() else ")"),
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_config=log_config(), access_log=False)
     return 0
 

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,14 +48,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="package")
-def live(
-    ranked_home: tuple[Path, dict], tmp_path_factory, model_dir: Path, embedder: Embedder
+@contextmanager
+def serve_copy(
+    source: Path, tmp_path_factory, model_dir: Path, embedder: Embedder, **settings_args
 ) -> Iterator[Live]:
-    """The API over HTTP with a trained champion ranker served, as in production."""
+    """A uvicorn server on a free loopback port over a copy of a data directory, with the
+    staff of `_staff` and a key for each."""
     home = tmp_path_factory.mktemp("api") / "home"
-    shutil.copytree(ranked_home[0], home)
-    settings = Settings(home=home, model_dir=model_dir)
+    shutil.copytree(source, home)
+    settings = Settings(home=home, model_dir=model_dir, **settings_args)
     matcher = Matcher(settings, embedder=embedder)
     users = _staff(matcher)
     keys = {
@@ -70,9 +72,20 @@ def live(
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{port}", app, matcher, keys, users)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", app, matcher, keys, users)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def live(
+    ranked_home: tuple[Path, dict], tmp_path_factory, model_dir: Path, embedder: Embedder
+) -> Iterator[Live]:
+    """The API over HTTP with a trained champion ranker served, as in production."""
+    with serve_copy(ranked_home[0], tmp_path_factory, model_dir, embedder) as server:
+        yield server
 
 
 def _staff(matcher: Matcher) -> dict[str, User]:

@@ -59,13 +59,24 @@ def test_overrides_tighten_distance_and_replace_licences():
     assert not check_pairs([v], js, o, today=TODAY).passed[0]
 
 
+def test_min_hours_override_replaces_the_vacancys_minimum():
+    v = vacancy(required_licences=[], hours_min=32, hours_max=40)
+    js = [jobseeker(id="A", hours_per_week=20, postcode="3000")]
+    assert not check_pairs([v], js, today=TODAY).passed[0]
+    assert check_pairs([v], js, Overrides(min_hours=16), today=TODAY).passed[0]
+    assert not check_pairs([v], js, Overrides(min_hours=36), today=TODAY).passed[0]
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.integers(0, 10_000),
     st.sampled_from([None, 5.0, 30.0]),
     st.sampled_from([None, (), (Licence.B,), (Licence.CE,)]),
+    st.sampled_from([None, 8.0, 32.0]),
 )
-def test_vectorised_eligibility_agrees_with_pair_checks(small_world, seed, max_km, licences):
+def test_vectorised_eligibility_agrees_with_pair_checks(
+    small_world, seed, max_km, licences, min_hours
+):
     """The candidate table (before search) and check_pairs (explanations) never disagree."""
     from matching.records import Jobseeker, Vacancy
     from matching.store import _row_of
@@ -84,7 +95,7 @@ def test_vectorised_eligibility_agrees_with_pair_checks(small_world, seed, max_k
         }
         | {"rowid": np.arange(len(rows))}
     )
-    o = Overrides(max_distance_km=max_km, required_licences=licences)
+    o = Overrides(max_distance_km=max_km, required_licences=licences, min_hours=min_hours)
     eligible = set(table.jobseekers_for(vac, o, today=TODAY).rowids.tolist())
     checks = check_pairs([vac] * len(people), people, o, today=TODAY)
     assert eligible == set(np.flatnonzero(checks.passed).tolist())
