@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint setup install
+.PHONY: run test lint setup install browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/werkmatch serve --host 127.0.0.1 --port 8000
 
 ## make test: install, convert the embedding model once, lint, run the test suite
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/werkmatch prepare-model
 	$(BIN)/ruff check .
 	$(BIN)/pytest
@@ -32,3 +32,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## the workspace's browser tests drive Debian's headless Chromium (installed when missing, as root)
+browser:
+	@if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && \
+	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "browser tests need: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; \
+	fi
