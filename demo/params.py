@@ -131,7 +131,7 @@ class HistoryParams:
 
     stream: int = 16  # histories draw from default_rng([world seed, stream]): world streams kept
     follow_up_months: int = 12  # months followed after the reference date
-    base_logit: float = -2.0  # a typical new WW entrant: ~12% a month
+    base_logit: float = -1.4  # set so new WW entrants match the base rates (no model fitted yet)
     phase_logit: tuple[float, float, float, float] = (0.0, -0.15, -0.35, -0.7)  # 0-3 ... > 12
     w_chances: float = 0.7  # per standard deviation of job chances
     w_tension: float = 0.3  # per log of tension (vacancies / short-term unemployed)
