@@ -4,7 +4,8 @@ SQLAlchemy 2.0 Core, so the default SQLite file (WAL) and a PostgreSQL URL both 
 Every record row has an integer `rowid` that the vector indexes use as their id. The store
 is a narrow facade: records here, and three parts beside them on the same database:
 `vectors` (embeddings per model), `ledger` (outcomes, audit, API keys), `changes`
-(per-kind revisions the indexes follow) and `directory` (users, teams, caseloads).
+(per-kind revisions the indexes follow), `directory` (users, teams, caseloads) and
+`history` (unemployment spells, segment overrides).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from matching.changes import ChangeLog, bump, record_deletion
 from matching.database import chunks, open_engine, utc_now
 from matching.directory import Directory
 from matching.fifo import FifoCache
+from matching.history import History
 from matching.ledger import Ledger
 from matching.records import (
     EDUCATION_RANK,
@@ -70,6 +72,7 @@ class Store:
         self.ledger = Ledger(self.engine)
         self.changes = ChangeLog(self.engine)
         self.directory = Directory(self.engine)
+        self.history = History(self.engine)
         self._records: dict[Kind, FifoCache[int, tuple[int, Any]]] = {
             k: FifoCache(RECORD_CACHE) for k in Kind
         }
