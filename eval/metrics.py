@@ -3,6 +3,7 @@ bootstrap intervals of means, ratios and any statistic."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -82,11 +83,16 @@ def bootstrap_stat_ci(
         return float("nan"), float("nan")
     idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
     values = []
-    for rows in idx:
-        try:
-            values.append(stat(*(c[rows] for c in cols)))
-        except ValueError:  # e.g. one class only in the resample
-            continue
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. AUC of a resample holding one class only
+        for rows in idx:
+            try:
+                values.append(stat(*(c[rows] for c in cols)))
+            except ValueError:
+                continue
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        return float("nan"), float("nan")
     tail = (1 - level) / 2 * 100
     lo, hi = np.percentile(values, [tail, 100 - tail])
     return float(lo), float(hi)
