@@ -85,6 +85,7 @@ def time_to_fill(store: Store, exits: pl.DataFrame, k: int) -> pl.DataFrame:
         .agg(pl.col("on").min())
         .join(vac, on="vacancy_id")
         .with_columns((pl.col("on") - pl.col("posted")).dt.total_days().alias("days"))
+        .filter(pl.col("days") >= 0)  # an exit before the posting is not this vacancy's fill
     )
     cells = filled.group_by("region").agg(
         pl.len().alias("filled"), pl.col("days").median().alias("median_days")
