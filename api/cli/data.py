@@ -62,6 +62,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
             print(f"{role}\t{key}")
     if summary.ranker is not None:
         print(json.dumps(summary.ranker))
+    if summary.risk is not None:
+        print(json.dumps({"risk": summary.risk}))
     print(json.dumps(summary.indexes))
     return 0
 
