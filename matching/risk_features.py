@@ -19,7 +19,13 @@ from sqlalchemy import select
 
 from matching.filters import HOURS_TOLERANCE
 from matching.geo import geography, haversine_km
-from matching.labour_market import PHASES, Market, occupation_group, tension_class
+from matching.labour_market import (
+    PHASES,
+    Market,
+    occupation_group,
+    tension_class,
+    unemployment_phase,
+)
 from matching.occupations import LOW_CONFIDENCE
 from matching.records import Jobseeker, Kind, Occupation, licence_closure, licence_mask
 from matching.schema import TABLES
@@ -125,7 +131,7 @@ def feature_row(
     n = vacancies.matchable(js, group)
     soon = js.available_from is None or js.available_from <= as_of + dt.timedelta(days=30)
     return [
-        PHASES[min(3, int(np.searchsorted([3, 6, 12], js.months_unemployed, side="right")))],
+        PHASES[int(unemployment_phase(js.months_unemployed))],
         EDUCATION_GROUP[str(js.education)],
         _bin(js.hours_per_week, [20, 32, 36], ["< 20 uur", "20-31 uur", "32-35 uur", "36+ uur"]),
         _bin(
