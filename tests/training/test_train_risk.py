@@ -117,3 +117,18 @@ def test_the_held_out_report_has_every_figure(trained, tmp_path):
     assert (folder / "calibration.png").stat().st_size > 0
     assert "phase_only" in (folder / "report.md").read_text()
     assert json.loads((folder / "report.json").read_text())["test_rows"] == report["test_rows"]
+
+
+def test_the_risk_model_round_trips_through_pickle_and_refuses_unfitted_use():
+    import pickle
+
+    from sklearn.exceptions import NotFittedError
+
+    X = np.array([["a", "x"], ["b", "y"], ["a", "y"], ["b", "x"]] * 10, dtype=object)
+    y = np.array([1, 0, 1, 0] * 10)
+    model = RiskModel(feature_names=["f", "g"]).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert model.predict_proba(np.array([["a", "x"]], dtype=object))[0, 1] > 0.5
+    with pytest.raises(NotFittedError):
+        RiskModel(feature_names=["f"]).predict_proba(X[:, :1])
