@@ -51,7 +51,7 @@ def load_demo(
         {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
     )
     history = generate_history(world, seed)
-    matcher.store.history.add_events(history.iter_rows(named=True))
+    matcher.store.history.add_events(history.iter_rows(named=True), replace_source="demo")
     assign_caseloads(matcher.store)
     folder = truth_dir(matcher.settings.home)
     folder.mkdir(parents=True, exist_ok=True)

@@ -49,12 +49,16 @@ class History:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add_events(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Store events (jobseeker_id, event, on, phase, vacancy_id, source)."""
+    def add_events(self, rows: Iterable[dict[str, Any]], replace_source: str | None = None) -> int:
+        """Store events (jobseeker_id, event, on, phase, vacancy_id, source); with
+        `replace_source`, the events of that source go first (a demo loaded again)."""
         items = [{"phase": None, "vacancy_id": None, **r} for r in rows]
         if any(r["event"] not in EVENTS for r in items):
             raise ValueError(f"events are one of {EVENTS}")
         with self.engine.begin() as conn:
+            if replace_source is not None:
+                t = unemployment_events
+                conn.execute(delete(t).where(t.c.source == replace_source))
             for part in chunks(items, 5000):
                 conn.execute(insert(unemployment_events), part)
         return len(items)

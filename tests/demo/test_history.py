@@ -92,3 +92,13 @@ def test_exits_are_monthly_draws_where_more_chance_never_delays(logits, lift, pl
     assert (by_placement <= (placed >= 0)).all()
     never = month < 0
     assert ((higher <= month) | never).all() and (higher[~never] >= 0).all()
+
+
+def test_loading_the_demo_again_replaces_its_history(matcher):
+    from demo.load import load_demo
+
+    load_demo(matcher, 30, 5, seed=3, progress=False, embed=False)
+    events = matcher.store.history.count()
+    matcher.store.history.add_exit("WZ-0000001", None, REFERENCE_DATE, "api:k")
+    load_demo(matcher, 30, 5, seed=3, progress=False, embed=False)
+    assert matcher.store.history.count() == events + 1  # the API's exit stays
