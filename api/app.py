@@ -18,6 +18,7 @@ from api.request_log import RequestLog
 from api.schemas import ErrorResponse
 from matching.config import Settings
 from matching.service import Matcher, freeze_heap
+from training.bootstrap import ranker_follows_switches
 
 log = logging.getLogger("werkmatch")
 
@@ -62,7 +63,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.matcher = matcher or Matcher(settings)
+        app.state.matcher = ranker_follows_switches(matcher or Matcher(settings))
         app.state.matcher.prepare(progress=False)
         # A newly promoted embedder is re-embedded in the background; the current one serves.
         app.state.matcher.switcher.follow_target(background=True)

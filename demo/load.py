@@ -12,8 +12,9 @@ from demo.params import DEFAULT, HISTORY, WorldParams
 from demo.staff import assign_caseloads
 from demo.world import DemoWorld, generate
 from matching.ingest import IngestReport
-from matching.records import Kind
+from matching.records import RECORD_CLASS, Kind
 from matching.service import Matcher
+from matching.texts import record_text
 from matching.timing import started
 
 log = logging.getLogger("werkmatch")
@@ -36,8 +37,18 @@ def load_demo(
     """Generate a demo world and store it through the normal ingest path (`embed` false:
     vectors later, e.g. by `werkmatch setup`; the risk model needs none)."""
     took = started()
-    world: DemoWorld = generate(jobseekers, vacancies, seed=seed, progress=progress, params=params)
-    generated = took.seconds
+    world = generate(jobseekers, vacancies, seed=seed, progress=progress, params=params)
+    generated = round(took.seconds, 1)
+    return {**load_world(matcher, world, progress, embed), "generate_s": generated}
+
+
+def load_world(
+    matcher: Matcher, world: DemoWorld, progress: bool = True, embed: bool = True
+) -> dict[str, object]:
+    """Store a generated world: records through the ingest path (`embed` false: vectors
+    later), outcomes, unemployment histories, caseloads, and the hidden truth beside the
+    store."""
+    took = started()
     reports = {}
     for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
         report = IngestReport(kind=kind.value)
@@ -50,7 +61,7 @@ def load_demo(
     matcher.store.ledger.add_outcomes(
         {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
     )
-    history = generate_history(world, seed)
+    history = generate_history(world, world.seed)
     matcher.store.history.add_events(history.iter_rows(named=True), replace_source="demo")
     assign_caseloads(matcher.store)
     folder = truth_dir(matcher.settings.home)
@@ -66,6 +77,16 @@ def load_demo(
         "vacancies": reports["vacancies"],
         "outcomes": world.outcomes.height,
         "history_events": history.height,
-        "generate_s": round(generated, 1),
-        "total_s": round(took.seconds, 1),
+        "load_s": round(took.seconds, 1),
     }
+
+
+def world_texts(world: DemoWorld) -> list[str]:
+    """The embedding texts of a world's records (vacancies, then jobseekers)."""
+    texts = []
+    for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
+        cls = RECORD_CLASS[kind]
+        for row in frame.iter_rows(named=True):
+            record = cls.model_validate({k: v for k, v in row.items() if v is not None})
+            texts.append(record_text(record))
+    return texts

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         description="switch to the registry's champion embedder on start and reload; "
         "false pins the embedder that serves now",
     )
+    static_first_run: bool = Field(
+        default=True,
+        description="on the first set-up of an empty data directory, serve a static model "
+        "distilled over the demo world's vocabulary at once, while e5 embeds in the background",
+    )
+    ranker_follows_embedder: bool = Field(
+        default=True,
+        description="after an embedder switch, retrain a champion ranker that was trained on "
+        "another model's similarities (promoted only if it wins on validation)",
+    )
     embed_precision: Literal["auto", "fp32", "bf16"] = Field(
         default="auto", description="bf16 matrix products where the CPU has native bf16"
     )

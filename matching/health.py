@@ -41,6 +41,7 @@ class IndexHealth:
 class RankerHealth:
     name: str
     version: str | None
+    trained_on: str | None  # the embedding model whose similarities it learned
 
 
 @dataclass(frozen=True)
@@ -86,5 +87,9 @@ def collect_health(
         ),
         store=StoreHealth(store.engine.dialect.name, counts, latency_ms),
         indexes=indexes,
-        ranker=RankerHealth(ranker_name(ranker), ranker.version if ranker else None),
+        ranker=RankerHealth(
+            ranker_name(ranker),
+            ranker.version if ranker else None,
+            ranker.embedding_model if ranker else None,
+        ),
     )

@@ -9,6 +9,7 @@ occupation among the ten best: a clear winner is trusted, a close call is flagge
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from matching.lexical import clean_title
 from matching.records import UNKNOWN_OCCUPATION, Jobseeker, Occupation, Vacancy
 from matching.taxonomy import taxonomy
 from matching.titles import EmptyTitleError, TitleRanker, dense, fuse
-from models.embedder import model_slug
+from models.embedder import TITLE_BATCH, model_slug
 
 log = logging.getLogger("werkmatch")
 
@@ -75,9 +76,10 @@ def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
         if vectors.shape == (len(labels), embedder.dim):
             return vectors
     log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
-    vectors = embedder.encode([clean_title(t) or t.lower() for t in labels], "query", progress=True)
+    cleaned = [clean_title(t) or t.lower() for t in labels]
+    vectors = embedder.encode(cleaned, "query", progress=True, batch_size=TITLE_BATCH)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # processes may build it at once
     np.save(tmp, vectors)
     tmp.replace(path)
     return vectors

@@ -147,6 +147,11 @@ class Store:
         with self.engine.connect() as conn:
             return self._rowids(conn, kind, [record_id]).get(record_id)
 
+    def rowids(self, kind: Kind, record_ids: Sequence[str]) -> dict[str, int]:
+        """Rowids of stored ids, in one query per thousand (unknown ids are left out)."""
+        with self.engine.connect() as conn:
+            return self._rowids(conn, kind, record_ids)
+
     def by_rowids(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Jobseeker | Vacancy]:
         """Records by rowid (missing rowids are left out)."""
         return self.with_occupations(kind, rowids)[0]

@@ -33,8 +33,10 @@ class EmbedderSwitcher:
     """Runs one embedder switch at a time, in the foreground or a thread.
 
     It is handed what a switch touches: the store, the service's write lock, the serving
-    slot it swaps, and `on_swap`, called right after a swap (the labour market's occupations
-    changed with it).
+    slot it swaps, and `on_swap`, called right after a swap under the write lock (the labour
+    market's occupations changed with it). `on_switched` is called after a switch that
+    swapped, outside the lock, in the switch's thread (the service retrains a ranker that
+    was trained on the old model's similarities there).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class EmbedderSwitcher:
     ) -> None:
         self.settings, self.store, self.writes, self.slot = settings, store, writes, slot
         self.on_swap = on_swap
+        self.on_switched: Callable[[], None] = lambda: None
         self.status = SwitchStatus()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -114,12 +117,21 @@ class EmbedderSwitcher:
                 log.info(
                     "serving embedder %s (%s), was %s", ref.version, new.model_id, old.model_id
                 )
+                self._after_switch()
             st.end()
         except Exception as exc:
             st.end(error=f"{type(exc).__name__}: {exc}")
             log.error("embedder switch to %s failed: %s", ref.model_id, st.error)
             if raise_errors:
                 raise
+
+    def _after_switch(self) -> None:
+        """Run `on_switched`; its failure is logged and leaves the new embedder serving."""
+        self.status.at("after switch")
+        try:
+            self.on_switched()
+        except Exception as exc:
+            log.error("after the embedder switch: %s", type(exc).__name__)
 
     def _swap(
         self,

@@ -24,6 +24,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.lexical import clean_title, transform
+from models.embedder import TITLE_BATCH
 
 SIGNALS = ("embedding", "char", "compound", "taxonomy")
 # Chosen on the development benchmark (`werkmatch title-benchmark`, grid over the simplex): a
@@ -120,7 +121,9 @@ class TitleRanker:
         self.compound_t_ = compound.T.tocsr()
         if self.embedder is not None and self.weights.get("embedding", 0) > 0:
             self.vectors_ = (
-                vectors if vectors is not None else self.embedder.encode(self.titles_, "query")
+                vectors
+                if vectors is not None
+                else self.embedder.encode(self.titles_, "query", batch_size=TITLE_BATCH)
             )
         else:
             self.vectors_ = None
@@ -150,7 +153,9 @@ class TitleRanker:
         if "compound" in signals:
             out["compound"] = self.compound_.transform(q) @ self.compound_t_
         if "embedding" in signals and self.vectors_ is not None:
-            out["embedding"] = self.embedder.encode(q, "query") @ self.vectors_.T
+            out["embedding"] = (
+                self.embedder.encode(q, "query", batch_size=TITLE_BATCH) @ self.vectors_.T
+            )
         if "taxonomy" in signals and self.profiles_ is not None:
             out["taxonomy"] = (
                 self.occupations.profiles(list(queries)) @ self.profiles_.T

@@ -52,6 +52,7 @@ class ServedRanker:
     version: str
     metrics: dict[str, float]
     run_id: str
+    embedding_model: str | None = None  # whose similarities it was trained on
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,9 @@ def load_version(tracking_uri: str, home: Path, version: str) -> ServedRanker:
     model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
     if model.kind == "boosted_gam" and getattr(model, "tables_", None) is None:
         model.tables_ = model._compile()  # versions saved before compiled tables existed
-    metrics = dict(client.get_run(mv.run_id).data.metrics)
-    return ServedRanker(model, str(mv.version), metrics, mv.run_id)
+    run = client.get_run(mv.run_id)
+    embedding_model = run.data.params.get("embedding_model")
+    return ServedRanker(model, str(mv.version), dict(run.data.metrics), mv.run_id, embedding_model)
 
 
 def load_champion(tracking_uri: str, home: Path) -> ServedRanker | None:

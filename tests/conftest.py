@@ -125,7 +125,7 @@ def tiny_static(model_dir: Path, embedder: Embedder, tmp_path_factory) -> Embedd
     the pieces of STATIC_TEXTS and of the small demo world's texts."""
     from matching.records import RECORD_CLASS, Kind
     from matching.texts import record_text
-    from training.distill_embedder import distill_static
+    from training.distill_embedder import distill_static, vocabulary_of
 
     world = generate(SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
     texts = list(STATIC_TEXTS)
@@ -135,8 +135,7 @@ def tiny_static(model_dir: Path, embedder: Embedder, tmp_path_factory) -> Embedd
             record_text(cls.model_validate({k: v for k, v in r.items() if v is not None}))
             for r in frame.head(60).iter_rows(named=True)
         ]
-    tokenizer = embedder._model.tokenizer
-    pieces = {p for t in texts for p in tokenizer.tokenize(t)}
+    pieces = vocabulary_of(model_dir, texts)
     out = tmp_path_factory.mktemp("static") / "model"
     distill_static(model_dir, out, pca_dims=STATIC_DIMS, keep_tokens=pieces)
     return Embedder(out, batch_size=8)

@@ -71,6 +71,15 @@ def distill_static(
     return write_model_id(out, f"{source.name}-static{dims}", source=model_id_of(source))
 
 
+def vocabulary_of(source: Path, texts: Iterable[str]) -> set[str]:
+    """The tokenizer pieces of `texts` under the source model's tokenizer: the vocabulary
+    of a domain distillation (`distill_static(keep_tokens=...)`)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    return {piece for text in texts for piece in tokenizer.tokenize(text)}
+
+
 def throughput(embedder: Embedder, texts: list[str]) -> float:
     """Passages embedded per second (after one warm-up batch)."""
     embedder.encode(texts[:64], "passage")

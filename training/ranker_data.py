@@ -85,8 +85,8 @@ def _group(
     pool = [r.id for r in retrieved[:200] if r.id not in labelled]
     for other_id in rng.permutation(pool)[:negatives].tolist():
         labelled[other_id] = "unlabelled"
-    rowid_of = {i: ctx.store.rowid(target, i) for i in labelled}
-    ids = [i for i, r in rowid_of.items() if r is not None]
+    rowid_of = ctx.store.rowids(target, list(labelled))
+    ids = [i for i in labelled if i in rowid_of]
     if not ids:
         return None
     pairs = candidates_among(ctx, record, [rowid_of[i] for i in ids], ranker=None).pairs

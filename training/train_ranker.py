@@ -124,7 +124,11 @@ class FittedRanker:
 
 
 def fit_ranker(
-    matcher: Matcher, negatives_per_vacancy: int = 10, max_iter: int = 300, progress: bool = True
+    matcher: Matcher,
+    negatives_per_vacancy: int = 10,
+    max_iter: int = 300,
+    progress: bool = True,
+    kinds: tuple[str, ...] = KINDS,
 ) -> FittedRanker:
     """Fit every kind on the train pairs, keep the served kind best on validation."""
     data = build_training_set(matcher, negatives_per_vacancy, progress=progress)
@@ -137,12 +141,12 @@ def fit_ranker(
         )
     X, y, w = _xy(train_f)
     models, valid_ndcg = {}, {}
-    for kind in KINDS:
+    for kind in kinds:
         models[kind] = Ranker(kind=kind, feature_names=list(RANKED_FEATURES), max_iter=max_iter)
         models[kind].fit(X, y, sample_weight=w)
         valid_ndcg[kind] = model_ndcg(models[kind], valid_f)
         log.info("%s: validation NDCG@10 %.4f", kind, valid_ndcg[kind])
-    best = max(SERVED_KINDS, key=lambda k: valid_ndcg[k])
+    best = max((k for k in SERVED_KINDS if k in models), key=lambda k: valid_ndcg[k])
     return FittedRanker(models[best], valid_ndcg, data)
 
 
@@ -166,15 +170,20 @@ def train(
     negatives_per_vacancy: int = 10,
     promote_if_better: bool = True,
     max_iter: int = 300,
+    kinds: tuple[str, ...] = KINDS,
+    wins_ties: bool = False,
 ) -> dict:
-    """Train, compare on validation, log, register and (maybe) promote a ranker."""
+    """Train, compare on validation, log, register and (maybe) promote a ranker; `kinds`
+    are fitted for the comparison (SERVED_KINDS alone: the served kind, no comparison).
+    `wins_ties`: the new ranker also replaces a champion it only equals (one trained on
+    another embedder's similarities)."""
     settings = matcher.settings
     took = started()
-    fitted = fit_ranker(matcher, negatives_per_vacancy, max_iter, progress)
+    fitted = fit_ranker(matcher, negatives_per_vacancy, max_iter, progress, kinds)
     final, data = fitted.model, fitted.data
     new_ndcg = fitted.valid_ndcg[final.kind]
     champ_ndcg = champion_ndcg(load_champion(settings.tracking_uri, settings.home), fitted.valid)
-    better = champ_ndcg is None or new_ndcg > champ_ndcg
+    better = champ_ndcg is None or new_ndcg > champ_ndcg or (wins_ties and new_ndcg == champ_ndcg)
     version, run_id = _log_and_register(matcher, fitted, champ_ndcg, negatives_per_vacancy)
     promoted = bool(promote_if_better and better)
     if promoted:

@@ -6,10 +6,12 @@ from matching.config import get_settings
 
 
 def open_matcher():
-    """A Matcher on the data directory of the settings (environment variables)."""
+    """A Matcher on the data directory of the settings (environment variables); an embedder
+    switch it makes retrains a ranker trained on the old model's similarities."""
     from matching.service import Matcher
+    from training.bootstrap import ranker_follows_switches
 
-    return Matcher(get_settings())
+    return ranker_follows_switches(Matcher(get_settings()))
 
 
 def named_or_served_embedder(version: str | None = None):

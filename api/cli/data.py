@@ -60,6 +60,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print("API keys of the demo (one per role, also in demo/api_keys.txt):")
         for role, key in demo_keys(matcher).items():
             print(f"{role}\t{key}")
+    if summary.first_embedder is not None:
+        print(json.dumps({"first_embedder": summary.first_embedder}))
+        print(
+            "serving the static model first; `werkmatch serve` embeds with e5 in the "
+            "background, swaps, then retrains the ranker (progress: GET /health)"
+        )
     if summary.ranker is not None:
         print(json.dumps(summary.ranker))
     if summary.risk is not None:

@@ -53,7 +53,9 @@ def test_demo_ingest_and_shortlist(home: Path, tmp_path: Path, capsys):
     assert main(["shortlist", "VAC-NOPE"]) == 2
 
 
-def test_setup_loads_demo_only_into_an_empty_store(home: Path, capsys):
+def test_setup_loads_demo_only_into_an_empty_store(home: Path, capsys, monkeypatch):
+    monkeypatch.setenv("WERKMATCH_STATIC_FIRST_RUN", "false")  # tests/training/test_bootstrap
+    get_settings.cache_clear()
     assert main(["setup", "--jobseekers", "30", "--vacancies", "5"]) == 0
     first = capsys.readouterr().out
     assert '"demo"' in first

@@ -18,10 +18,10 @@ class CountingEmbedder:
         self.inner, self.texts = inner, 0
         self.model_id, self.dim, self.model_dir = inner.model_id, inner.dim, inner.model_dir
 
-    def encode(self, texts, prompt, progress=False):
+    def encode(self, texts, prompt, progress=False, batch_size=None):
         if prompt == "passage":
             self.texts += len(texts)
-        return self.inner.encode(texts, prompt, progress)
+        return self.inner.encode(texts, prompt, progress, batch_size)
 
 
 def people(n: int) -> list:
