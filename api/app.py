@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import routes_matching, routes_models, routes_records, routes_search, web
+from api import routes_matching, routes_models, routes_records, routes_risk, routes_search, web
 from api.deps import MatcherDep
 from api.errors import error_response, http_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
@@ -106,5 +106,6 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
     app.include_router(routes_records.router)
     app.include_router(routes_matching.router)
     app.include_router(routes_models.router)
+    app.include_router(routes_risk.router)
     web.install(app)
     return app

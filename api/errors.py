@@ -14,6 +14,7 @@ from matching.errors import (
     DomainError,
     InvalidInputError,
     NotFoundError,
+    NotTrainedError,
     SwitchInProgressError,
 )
 
@@ -21,6 +22,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFoundError: 404,
     AlreadyExistsError: 409,
     SwitchInProgressError: 409,
+    NotTrainedError: 409,
     InvalidInputError: 422,
 }
 

@@ -1,4 +1,5 @@
-"""Load a generated demo world into a data directory: records, outcomes and hidden truth."""
+"""Load a generated demo world into a data directory: records, outcomes, unemployment
+histories and hidden truth."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 import logging
 from pathlib import Path
 
-from demo.params import DEFAULT, WorldParams
+from demo.history import generate_history
+from demo.params import DEFAULT, HISTORY, WorldParams
 from demo.staff import assign_caseloads
 from demo.world import DemoWorld, generate
 from matching.ingest import IngestReport
@@ -30,28 +32,37 @@ def load_demo(
     seed: int = 42,
     progress: bool = True,
     params: WorldParams = DEFAULT,
+    embed: bool = True,
 ) -> dict[str, object]:
-    """Generate a demo world and store it through the normal ingest path."""
+    """Generate a demo world and store it through the normal ingest path (`embed` false:
+    vectors later, e.g. by `werkmatch setup`; the risk model needs none)."""
     took = started()
     world = generate(jobseekers, vacancies, seed=seed, progress=progress, params=params)
     generated = round(took.seconds, 1)
-    return {**load_world(matcher, world, progress), "generate_s": generated}
+    return {**load_world(matcher, world, progress, embed), "generate_s": generated}
 
 
-def load_world(matcher: Matcher, world: DemoWorld, progress: bool = True) -> dict[str, object]:
-    """Store a generated world: records through the ingest path, outcomes, caseloads, and
-    the hidden truth beside the store."""
+def load_world(
+    matcher: Matcher, world: DemoWorld, progress: bool = True, embed: bool = True
+) -> dict[str, object]:
+    """Store a generated world: records through the ingest path (`embed` false: vectors
+    later), outcomes, unemployment histories, caseloads, and the hidden truth beside the
+    store."""
     took = started()
     reports = {}
     for kind, frame in ((Kind.VACANCIES, world.vacancies), (Kind.JOBSEEKERS, world.jobseekers)):
         report = IngestReport(kind=kind.value)
-        matcher.ingest_rows(kind, frame.iter_rows(named=True), report, progress=progress)
+        matcher.ingest_rows(
+            kind, frame.iter_rows(named=True), report, progress=progress, embed=embed
+        )
         if report.errors:
             raise RuntimeError(f"demo world produced invalid {kind.value}: {report.errors[:3]}")
         reports[kind.value] = report.stored
     matcher.store.ledger.add_outcomes(
         {**row, "source": "demo"} for row in world.outcomes.iter_rows(named=True)
     )
+    history = generate_history(world, world.seed)
+    matcher.store.history.add_events(history.iter_rows(named=True), replace_source="demo")
     assign_caseloads(matcher.store)
     folder = truth_dir(matcher.settings.home)
     folder.mkdir(parents=True, exist_ok=True)
@@ -60,10 +71,12 @@ def load_world(matcher: Matcher, world: DemoWorld, progress: bool = True) -> dic
     world.jobseekers.write_parquet(folder / "jobseekers.parquet")
     world.vacancies.write_parquet(folder / "vacancies.parquet")
     (folder / "params.json").write_text(json.dumps(world.params.as_dict(), indent=2))
+    (folder / "history_params.json").write_text(json.dumps(HISTORY.as_dict(), indent=2))
     return {
         "jobseekers": reports["jobseekers"],
         "vacancies": reports["vacancies"],
         "outcomes": world.outcomes.height,
+        "history_events": history.height,
         "load_s": round(took.seconds, 1),
     }
 

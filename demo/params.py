@@ -109,3 +109,46 @@ class WorldParams:
 
 DEFAULT = WorldParams()
 TRANSFER_SEED = 7  # the transfer world: DEFAULT.perturbed(TRANSFER_SEED), its own records
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    """Unemployment histories of the demo world: a monthly chance of finding work, written
+    down before the risk model of issue 16 was measured (not to be tuned to flatter it).
+
+    Each person's spell starts `months_unemployed` months before the world's reference date
+    (their record's phase on that date) and is followed for `follow_up_months` after it. Each
+    month the person finds work with probability logistic(logit), where logit is the sum of
+    `base_logit`, the duration term of their current phase, `w_chances` times their job chances
+    (log-sum-exp of hidden suitability minus `WorldParams.hire_at` over open vacancies within
+    60 km, standardised over the world), `w_tension` times log labour-market tension of their
+    occupation group in their region, their regime's term, and the employers' bias of
+    `WorldParams` (45+, > 12 months unemployed). A person the world's outcomes place is hired
+    within `placed_within_months`. Base rates (docs/results.md, "Risk of long-term
+    unemployment"): UWV/CBS WW outflow, a third to a half of entrants at work within 6 months
+    and 20-30% still on benefit after 12 months; bijstand (WWB) and Wajong far lower.
+    """
+
+    stream: int = 16  # histories draw from default_rng([world seed, stream]): world streams kept
+    follow_up_months: int = 12  # months followed after the reference date
+    base_logit: float = -1.4  # set so new WW entrants match the base rates (no model fitted yet)
+    phase_logit: tuple[float, float, float, float] = (0.0, -0.15, -0.35, -0.7)  # 0-3 ... > 12
+    w_chances: float = 0.7  # per standard deviation of job chances
+    w_tension: float = 0.3  # per log of tension (vacancies / short-term unemployed)
+    regime_logit: tuple[tuple[str, float], ...] = (
+        ("WW", 0.0),
+        ("WWB", -0.7),  # bijstand: outflow to work about half of WW's
+        ("Wajong", -1.2),  # arbeidsbeperking: lower still
+        ("geen", 0.1),  # niet-uitkeringsgerechtigd (NUG), often short spells
+    )
+    via_vacancy: float = 0.35  # share of exits to work into a vacancy of the world (else elsewhere)
+    placed_within_months: int = 3  # a placement in the world's outcomes starts within this
+
+    def regime(self, benefit: str | None) -> float:
+        return dict(self.regime_logit).get(benefit or "geen", 0.0)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+HISTORY = HistoryParams()

@@ -37,6 +37,7 @@ class DemoWorld:
     truth_vacancies: pl.DataFrame
     outcomes: pl.DataFrame
     params: WorldParams = DEFAULT
+    seed: int = 42  # what generated it (the histories' own stream is seeded from it)
 
 
 def _choice(rng: np.random.Generator, options: list, p: list | None, n: int) -> np.ndarray:
@@ -385,7 +386,7 @@ def generate(
     pool = occupation_pool(rng)
     js, js_truth = _jobseeker_frames(rng, pool, jobseekers, progress, params)
     vac, vac_truth = _vacancy_frames(rng, pool, vacancies, params)
-    world = DemoWorld(js, vac, js_truth, vac_truth, None, params)  # type: ignore[arg-type]
+    world = DemoWorld(js, vac, js_truth, vac_truth, None, params, seed)  # type: ignore[arg-type]
     world.outcomes = simulate_outcomes(
         rng, world, max_vacancies=max_outcome_vacancies, progress=progress
     )

@@ -1,8 +1,10 @@
-"""Ranking metrics: NDCG@k, Recall@k, reciprocal rank (exponential-free, graded gains)."""
+"""Ranking metrics: NDCG@k, Recall@k, reciprocal rank (exponential-free, graded gains);
+bootstrap intervals of means, ratios and any statistic."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,6 +65,36 @@ def bootstrap_ratio_ci(
     ratios = means[0] / np.where(means[1] > 0, means[1], np.nan)
     tail = (1 - level) / 2 * 100
     lo, hi = np.nanpercentile(ratios, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def bootstrap_stat_ci(
+    stat: Callable[..., float],
+    *columns: Sequence[float],
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of any statistic of paired columns (e.g. AUC of labels
+    and scores), resampling rows; resamples where the statistic is undefined are skipped."""
+    cols = [np.asarray(c, dtype=float) for c in columns]
+    n = len(cols[0])
+    if n == 0:
+        return float("nan"), float("nan")
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    values = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. AUC of a resample holding one class only
+        for rows in idx:
+            try:
+                values.append(stat(*(c[rows] for c in cols)))
+            except ValueError:
+                continue
+    values = [v for v in values if np.isfinite(v)]
+    if not values:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(values, [tail, 100 - tail])
     return float(lo), float(hi)
 
 

@@ -54,3 +54,34 @@ def tension_heatmap(market: Market, path: Path) -> Path:
         bar.set_ticks([np.log10(e) for e in TENSION_EDGES])
         bar.set_ticklabels([f"{e:g}" for e in TENSION_EDGES])
     return path
+
+
+def calibration_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> Path:
+    """Reliability diagram: observed share against mean predicted risk in ten bins of
+    predicted risk, one line per named (predicted, observed) pair."""
+    with figure(path, figsize=(5.5, 5)) as (_, ax):
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect")
+        for name, (pred, obs) in curves.items():
+            pred, obs = np.asarray(pred, float), np.asarray(obs, float)
+            bins = np.minimum((pred * 10).astype(int), 9)
+            used = [b for b in range(10) if np.any(bins == b)]
+            x = [pred[bins == b].mean() for b in used]
+            y = [obs[bins == b].mean() for b in used]
+            ax.plot(x, y, marker="o", label=name)
+        ax.set_xlabel("voorspeld risico (nog werkloos na 12 maanden)")
+        ax.set_ylabel("waargenomen aandeel")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=8)
+        ax.set_title("Kalibratie op de testset")
+    return path
+
+
+def bar_plot(values: dict[str, float], title: str, ylabel: str, path: Path) -> Path:
+    """One bar per label (suppressed cells left out by the caller)."""
+    with figure(path, figsize=(max(5, len(values) * 0.45), 3.5)) as (_, ax):
+        ax.bar(list(values), list(values.values()), color="#4c72b0")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.tick_params(axis="x", labelsize=7, rotation=60)
+    return path

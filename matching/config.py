@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDING_MODEL_NAME = "multilingual-e5-small"
@@ -60,6 +60,30 @@ class Settings(BaseSettings):
         default=None,
         description="Secure flag on the workspace's cookies; unset: when the request is HTTPS",
     )
+    risk_group_from: float = Field(
+        default=0.35,
+        gt=0,
+        lt=1,
+        description="risk of still unemployed in 12 months from which "
+        "a jobseeker is served in groups (below: digitaal)",
+    )
+    risk_intensive_from: float = Field(
+        default=0.6,
+        gt=0,
+        lt=1,
+        description="risk from which service is intensief",
+    )
+    indicator_min_cell: int = Field(
+        default=10,
+        ge=1,
+        description="indicator cells counting fewer people are suppressed",
+    )
+
+    @model_validator(mode="after")
+    def _ordered_risk_thresholds(self) -> Settings:
+        if self.risk_group_from >= self.risk_intensive_from:
+            raise ValueError("risk_group_from must be below risk_intensive_from")
+        return self
 
     @field_validator("index_spec")
     @classmethod

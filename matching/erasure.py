@@ -1,10 +1,12 @@
 """Erasure (AVG art. 17) of a jobseeker from the store, in one transaction.
 
 What goes: the record, every model's vectors of it (query vectors too), its outcomes, its
-caseload entry, and its id in the audit log, replaced by the receipt's alias `gewist-<n>`
-(who saw the data, when and why stays accountable). What stays: a receipt with counts and no
-personal data. Afterwards the SQLite log is checkpointed, so with `secure_delete` the erased
-text is on no page of any file. The indexes are the caller's (`Matcher.erase_jobseeker`).
+caseload entry, its unemployment history and segment overrides (its risk is computed when
+asked, never stored), and its id in the audit log, replaced by the receipt's alias
+`gewist-<n>` (who saw the data, when and why stays accountable). What stays: a receipt
+with counts and no personal data. Afterwards the SQLite log is checkpointed, so with
+`secure_delete` the erased text is on no page of any file. The indexes are the caller's
+(`Matcher.erase_jobseeker`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import delete, select
 from matching.changes import record_deletion
 from matching.database import checkpoint
 from matching.directory import drop_from_caseload
+from matching.history import erase_history
 from matching.ledger import add_erasure_receipt, close_receipt, erase_from_ledger
 from matching.records import Kind
 from matching.schema import TABLES
@@ -33,6 +36,7 @@ class ErasureReceipt:
     vectors: int
     outcomes: int
     audit_entries: int
+    history: int = 0  # unemployment events and segment overrides
 
     def removed(self) -> dict[str, int]:
         return {
@@ -40,6 +44,7 @@ class ErasureReceipt:
             "vectors": self.vectors,
             "outcomes": self.outcomes,
             "audit_entries_pseudonymised": self.audit_entries,
+            "history": self.history,
         }
 
 
@@ -60,7 +65,8 @@ def erase_jobseeker(
         record_deletion(conn, kind, rowid)
         outcomes, entries = erase_from_ledger(conn, jobseeker_id, f"gewist-{receipt}")
         drop_from_caseload(conn, jobseeker_id)
-        done = ErasureReceipt(receipt, rowid, 1, vectors, outcomes, entries)
+        history = erase_history(conn, jobseeker_id)
+        done = ErasureReceipt(receipt, rowid, 1, vectors, outcomes, entries, history)
         close_receipt(conn, receipt, done.removed())
     checkpoint(store.engine)
     return done

@@ -39,3 +39,9 @@ class InvalidInputError(DomainError, ValueError):
 
 class SwitchInProgressError(DomainError, RuntimeError):
     """An embedder switch is running already (HTTP 409)."""
+
+
+class NotTrainedError(DomainError, LookupError):
+    """A model that has not been trained and promoted yet (HTTP 409: train it first)."""
+
+    field = "model"

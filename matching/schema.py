@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -162,6 +163,32 @@ caseload = Table(
     Column("jobseeker_id", String(64), primary_key=True),
     Column("user_id", String(64), nullable=False, index=True),
     Column("team", String(120), index=True),
+)
+
+# Unemployment histories: intake, phase changes and exits to work (with the vacancy if any).
+unemployment_events = Table(
+    "unemployment_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("jobseeker_id", String(64), nullable=False, index=True),
+    Column("event", String(16), nullable=False),  # intake | phase | exit_work
+    Column("on", Date, nullable=False),
+    Column("phase", Integer),
+    Column("vacancy_id", String(64)),
+    Column("source", String(64), nullable=False),
+)
+
+# A werkcoach's override of a jobseeker's service segment, with the reason (latest counts).
+segment_overrides = Table(
+    "segment_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("jobseeker_id", String(64), nullable=False, index=True),
+    Column("segment", String(16), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("user_id", String(64)),
+    Column("key_id", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 # One counter per kind, bumped with every change of its records or vectors: the vector

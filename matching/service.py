@@ -34,6 +34,7 @@ from matching.outcomes import OutcomeKind
 from matching.query import QueryContext
 from matching.ranking import ranker_name
 from matching.records import Jobseeker, Kind, Vacancy, kind_of
+from matching.risk import RiskDesk
 from matching.serving import Serving, ServingSlot
 from matching.shortlist import FitCheck, Shortlist
 from matching.store import Store
@@ -72,6 +73,7 @@ class Matcher:
         self._writes = threading.RLock()
         self._market = LiveMarket(self.store, MARKET_MAX_AGE_S)
         self.ranker: ServedRanker | None = None
+        self.risk = RiskDesk(self.store, settings, self.market)  # risk, segment, overrides
         self.switcher = EmbedderSwitcher(
             settings, self.store, self._writes, self._slot, on_swap=self._market.invalidate
         )
@@ -187,7 +189,8 @@ class Matcher:
         reason: str | None,
         source: str,
     ) -> None:
-        """What happened to a proposed candidate; both ids must be stored."""
+        """What happened to a proposed candidate; both ids must be stored. A placement is
+        also the person's exit to work in their unemployment history."""
         for field, kind, rid in (
             ("vacancy_id", Kind.VACANCIES, vacancy_id),
             ("jobseeker_id", Kind.JOBSEEKERS, jobseeker_id),
@@ -197,6 +200,8 @@ class Matcher:
         row = {"vacancy_id": vacancy_id, "jobseeker_id": jobseeker_id, "reason": reason}
         row |= {"outcome": OutcomeKind(outcome).value, "source": source}
         self.store.ledger.add_outcomes([row])
+        if row["outcome"] == OutcomeKind.PLACED:  # the person starts working: their history
+            self.store.history.add_exit(jobseeker_id, vacancy_id, dt.date.today(), source)
 
     # ------------------------------------------------------------------- reads
     def get(self, kind: Kind, record_id: str) -> Jobseeker | Vacancy:
@@ -230,6 +235,11 @@ class Matcher:
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
         return operations.fit_check(self.context(), vacancy, js, self.ranker)
 
+    def segments(self, jobseeker_ids: Sequence[str]) -> dict[str, dict]:
+        """Service segment (the werkcoach's override if any), risk and phase per jobseeker:
+        what a caseload view shows (callers check the caseload and audit)."""
+        return self.risk.segments(jobseeker_ids)
+
     def market(self) -> Market:
         """Labour-market tension of the store, at most a minute old (see `LiveMarket`)."""
         return self._market.get()
@@ -249,6 +259,7 @@ class Matcher:
             if serving_embedder(self.settings) is None:  # afterwards only a swap changes it
                 record_serving(self.settings, self.serving.ref)
         self.reload_ranker()
+        self.risk.reload()
         return done
 
     def reload_ranker(self) -> ServedRanker | None:

@@ -2,10 +2,10 @@
 
 SQLAlchemy 2.0 Core, so the default SQLite file (WAL) and a PostgreSQL URL both work.
 Every record row has an integer `rowid` that the vector indexes use as their id. The store
-is a narrow facade: records here, and three parts beside them on the same database:
-`vectors` (embeddings per model), `ledger` (outcomes, audit, API keys), `changes`
-(per-kind revisions the indexes follow), `directory` (users, teams, caseloads) and
-`sessions` (the workspace's browser sessions).
+is a narrow facade: records here, and parts beside them on the same database: `vectors`
+(embeddings per model), `ledger` (outcomes, audit, API keys), `changes` (per-kind revisions
+the indexes follow), `directory` (users, teams, caseloads), `sessions` (the workspace's
+browser sessions) and `history` (unemployment spells, segment overrides).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from matching.changes import ChangeLog, bump, record_deletion
 from matching.database import chunks, open_engine, utc_now
 from matching.directory import Directory
 from matching.fifo import FifoCache
+from matching.history import History
 from matching.ledger import Ledger
 from matching.records import (
     EDUCATION_RANK,
@@ -73,6 +74,7 @@ class Store:
         self.changes = ChangeLog(self.engine)
         self.directory = Directory(self.engine)
         self.sessions = Sessions(self.engine)
+        self.history = History(self.engine)
         self._records: dict[Kind, FifoCache[int, tuple[int, Any]]] = {
             k: FifoCache(RECORD_CACHE) for k in Kind
         }

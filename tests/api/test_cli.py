@@ -80,3 +80,33 @@ def test_cli_shortlist_serves_the_champion_and_is_audited(
     assert entry["endpoint"] == "werkmatch shortlist" and entry["purpose"] == "werkgever X"
     assert entry["jobseeker_ids"] == [item["id"] for item in shown["data"]]
     assert entry["key_id"].startswith("cli:")
+
+
+def test_cli_risk_commands_train_explain_override_and_count(world_home: Path, home: Path, capsys):
+    import shutil
+
+    from matching.service import Matcher
+
+    shutil.copytree(world_home, home)
+    assert main(["train-risk"]) == 0
+    assert json.loads(capsys.readouterr().out)["promoted"]
+    assert main(["risk", "WZ-0000001", "--purpose", "intake"]) == 0
+    shown = capsys.readouterr().out
+    assert "risico" in shown and "segment" in shown and "het risico" in shown
+    reason = "eerst schuldhulp"
+    assert main(["segment", "WZ-0000001", "intensief", "--reason", reason]) == 0
+    capsys.readouterr()
+    assert main(["risk", "WZ-0000001"]) == 0
+    assert f"segment intensief (werkcoach: {reason})" in capsys.readouterr().out
+    audit = Matcher(get_settings()).store.ledger.audit_rows(limit=3, jobseeker_id="WZ-0000001")
+    assert [e["endpoint"] for e in audit] == [
+        "werkmatch risk",
+        "werkmatch segment",
+        "werkmatch risk",
+    ]
+    assert audit[1]["purpose"] == f"segment intensief: {reason}"
+    assert main(["indicators", "--json"]) == 0
+    tables = json.loads(capsys.readouterr().out)
+    assert set(tables) == {"arbeidsuitstroom", "time_to_fill", "candidates", "target_groups"}
+    assert (home / "reports" / "indicators" / "arbeidsuitstroom.png").exists()
+    assert main(["indicators", "--period", "maart"]) == 2  # a clear error, no traceback

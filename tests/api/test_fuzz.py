@@ -19,6 +19,9 @@ ROLE_OF = {
     "/v1/jobseekers/{jobseeker_id}/vacancies": "werkcoach",
     "/v1/jobseekers/bulk": "werkcoach",
     "/v1/labour-market": "datascientist",
+    "/v1/indicators": "datascientist",
+    "/v1/jobseekers/{jobseeker_id}/risk": "werkcoach",
+    "/v1/jobseekers/{jobseeker_id}/segment": "werkcoach",
     "/v1/model": "datascientist",
     "/v1/embedder": "datascientist",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from eval.metrics import (
@@ -63,3 +64,17 @@ def test_paired_ratio_interval_brackets_the_ratio_of_means():
     ratio = sum(a) / sum(b)
     assert lo < ratio < hi
     assert bootstrap_ci([]) != bootstrap_ci([])  # nan: no queries, no interval
+
+
+def test_bootstrap_of_a_statistic_brackets_it_and_skips_undefined_resamples():
+    from sklearn.metrics import roc_auc_score
+
+    from eval.metrics import bootstrap_stat_ci
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.4).astype(int)
+    p = np.clip(y * 0.3 + rng.random(300) * 0.7, 0, 1)
+    lo, hi = bootstrap_stat_ci(roc_auc_score, y, p, n_boot=300)
+    assert lo <= roc_auc_score(y, p) <= hi and hi - lo < 0.2
+    lo, hi = bootstrap_stat_ci(roc_auc_score, [1, 0], [0.9, 0.1], n_boot=50)
+    assert lo == hi == 1.0  # resamples of one class are skipped, not counted

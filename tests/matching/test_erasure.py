@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from matching.config import Settings
 from matching.erasure import erase_jobseeker
 from matching.errors import NotFoundError
+from matching.history import Segment
 from matching.records import Kind
 from matching.service import Matcher
 from matching.store import Store
@@ -68,8 +70,18 @@ def test_erasure_removes_vectors_outcomes_and_links_the_audit_to_a_receipt(
     m.record_outcome("VAC-T1", "WZ-J", "invited", None, "test")
     m.record_outcome("VAC-T1", "WZ-OTHER", "invited", None, "test")
     m.store.ledger.write_audit("key1", "matchmaker", "GET /x", ["WZ-J", "WZ-OTHER"], "shortlist")
+    for person in ("WZ-J", "WZ-OTHER"):
+        m.store.history.add_events(
+            [{"jobseeker_id": person, "event": "intake", "on": dt.date(2026, 1, 5), "source": "t"}]
+        )
+        m.risk.override(person, Segment.INTENSIEF, "zorgtaken", "wc-1", "key2")
+    m.record_outcome("VAC-T1", "WZ-J", "placed", None, "test")  # an exit to work too
     receipt = m.erase_jobseeker("WZ-J", erased_by="admin-key")
-    assert (receipt.records, receipt.outcomes, receipt.audit_entries) == (1, 1, 1)
+    assert (receipt.records, receipt.outcomes, receipt.audit_entries) == (1, 2, 1)
+    assert receipt.history == 3  # intake, exit to work, override
+    assert m.store.history.events_of("WZ-J") == []
+    assert set(m.store.history.overrides_of(["WZ-J", "WZ-OTHER"])) == {"WZ-OTHER"}
+    assert len(m.store.history.events_of("WZ-OTHER")) == 1
     assert receipt.vectors >= 1
     assert [o["jobseeker_id"] for o in m.store.ledger.outcome_rows()] == ["WZ-OTHER"]
     assert m.store.ledger.audit_rows(jobseeker_id="WZ-J") == []
