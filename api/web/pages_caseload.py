@@ -1,8 +1,8 @@
 """The werkcoach's caseload: their own and their team's jobseekers, name-free, filtered and
 paged like `GET /v1/jobseekers`, and audited the same way.
 
-The table's columns are the list `COLUMNS`: a new column (a risk segment, say) is one more
-entry with its heading and how to read its cell from a row of `matching.listing`.
+The table's columns are the list `COLUMNS`: a column is its heading and how to read its cell
+from a row of `matching.listing`, with the person's service segment (`Matcher.segments`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from api.auth import Permission
 from api.deps import MatcherDep, audit
 from api.web.render import date, number, page
 from api.web.session import PREFIX, Caller, page_for
-from matching.errors import InvalidInputError
+from matching.errors import InvalidInputError, NotTrainedError
 from matching.geo import geography
 from matching.labour_market import PHASES
 from matching.listing import list_caseload
@@ -48,7 +48,29 @@ COLUMNS: tuple[Column, ...] = (
         "Beschikbaar vanaf",
         lambda r: date(r["available_from"]) if r["available_from"] else "direct",
     ),
+    Column("Dienstverlening", lambda r: _segment_cell(r.get("segment"))),
 )
+
+SOURCES = {"werkcoach": "door werkcoach", "model": "risico"}
+
+
+def _segment_cell(segment: dict | None) -> str:
+    """'intensief (risico 64%)', or the werkcoach's choice; a dash before a model exists."""
+    if segment is None:
+        return "– (nog geen risicomodel)"
+    risk = f"{round(100 * segment['risk'])}%"
+    if segment["source"] == "werkcoach":
+        return f"{segment['segment']} (door werkcoach; risico {risk})"
+    return f"{segment['segment']} (risico {risk})"
+
+
+def _with_segments(matcher, rows: list[dict]) -> list[dict]:
+    """The rows with each person's service segment (none while no risk model is trained)."""
+    try:
+        segments = matcher.segments([r["id"] for r in rows])
+    except NotTrainedError:
+        segments = {}
+    return [{**r, "segment": segments.get(r["id"])} for r in rows]
 
 
 def _int(text: str, field: str, low: int, high: int) -> int | None:
@@ -76,7 +98,9 @@ def caseload_page(request: Request, matcher: MatcherDep, caller: Werkcoach) -> H
         page=_int(p.get("pagina", ""), "pagina", 1, 100_000) or 1,
         per_page=25,
     )
-    audit(request, caller.key, [r["id"] for r in found.rows], "caseload inzien")
-    context = {"found": found, "columns": COLUMNS, "q": q, "params": p, "phases": PHASES}
+    rows = _with_segments(matcher, found.rows)
+    audit(request, caller.key, [r["id"] for r in rows], "caseload inzien")
+    context = {"found": found, "rows": rows, "columns": COLUMNS, "q": q, "params": p}
+    context |= {"phases": PHASES}
     context |= {"regions": sorted(geography().region_names.items())}
     return page(request, "caseload.html", caller, **context)

@@ -206,12 +206,22 @@ def test_the_employer_summary_leaves_out_what_the_employer_may_not_see(live):
 
 
 def test_the_caseload_lists_only_the_werkcoachs_people_and_is_audited(live):
+    from training.train_risk import train_risk
+
+    train_risk(live.matcher)  # the segment column reads the served risk model
     coach = live.users["werkcoach"]
     with signed_in(live, "werkcoach") as c:
         r = c.get("/werkplek/caseload", params={"fase": "3"})
         assert c.get("/werkplek/caseload", params={"fase": "9"}).status_code == 422
     shown = re.findall(r"<td>(WZ-\d+)</td>", r.text)
     assert shown and live.matcher.store.directory.serves(coach, shown) == set(shown)
+    segments = live.matcher.segments(shown)
+    assert '<th scope="col">Dienstverlening</th>' in r.text
+    for jobseeker_id in shown:  # each row shows that person's segment and risk
+        (row,) = re.findall(rf"<tr><td>{jobseeker_id}</td>.*?</tr>", r.text)
+        got = segments[jobseeker_id]
+        by = "door werkcoach; " if got["source"] == "werkcoach" else ""
+        assert f"<td>{got['segment']} ({by}risico {round(100 * got['risk'])}%)</td>" in row
     entry = live.matcher.store.ledger.audit_rows(limit=1)[0]
     assert entry["endpoint"] == "GET /werkplek/caseload" and set(entry["jobseeker_ids"]) == set(
         shown
