@@ -2,7 +2,8 @@
 
 The served champion and both baselines (base rate, phase only; fitted on the train split) are
 scored on the test split: AUC and Brier score with 95% bootstrap intervals over jobseekers,
-the same per age band and per benefit regime (with the mean predicted risk beside the observed
+the model's gain over each baseline with paired intervals (the same resampled people), the
+same per age band and per benefit regime (with the mean predicted risk beside the observed
 share, which shows whom the model under- or overestimates), a calibration plot, and how well
 the features predict 45+ (AUC of a logistic regression on them, trained on the train split):
 near 0.5 means the features hardly stand in for age.
@@ -42,6 +43,25 @@ def _figures(y: np.ndarray, p: np.ndarray, n_boot: int) -> dict[str, object]:
     }
 
 
+def _auc_gain(y: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
+    return roc_auc_score(y, p) - roc_auc_score(y, q)
+
+
+def _brier_gain(y: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
+    return brier_score_loss(y, q) - brier_score_loss(y, p)  # > 0: p has the lower Brier
+
+
+def paired_gains(y: np.ndarray, model: np.ndarray, baseline: np.ndarray, n_boot: int) -> dict:
+    """How much the model beats a baseline on the same people: AUC gain and Brier reduction,
+    each with a paired 95% bootstrap interval (an interval above 0: better beyond chance)."""
+    gains = {}
+    for name, gain in (("auc_gain", _auc_gain), ("brier_gain", _brier_gain)):
+        gains[name] = float(gain(y, model, baseline))
+        ci = bootstrap_stat_ci(gain, y, model, baseline, n_boot=n_boot)
+        gains[f"{name}_ci"] = list(ci)
+    return gains
+
+
 def age_predictability(train: pl.DataFrame, test: pl.DataFrame) -> float | None:
     """AUC on test of predicting 45+ from the risk features (people of known age)."""
     train, test = (f.filter(pl.col("age_band") != "onbekend") for f in (train, test))
@@ -69,6 +89,10 @@ def evaluate_risk(matcher: Matcher, n_boot: int = 2000) -> dict:
     report: dict = {"version": served.version, "test_rows": test.height, "methods": {}}
     for name, p in predicted.items():
         report["methods"][name] = _figures(y, p, n_boot)
+    report["gains"] = {
+        name: paired_gains(y, predicted["model"], predicted[name], n_boot)
+        for name in ("base_rate", "phase_only")
+    }
     for group in GROUPS:
         report[group] = {}
         for value in sorted(test[group].unique().to_list()):
@@ -107,6 +131,15 @@ def markdown(report: dict) -> str:
     for name, f in report["methods"].items():
         row = f"| {name} | {_ci(f, 'auc')} | {_ci(f, 'brier')} | {f['predicted']:.3f} |"
         lines.append(f"{row} {f['observed']:.3f} |")
+    lines += [
+        "",
+        "Winst van het model op dezelfde mensen (gepaarde 95%-intervallen; boven 0: beter):",
+        "",
+        "| tegen | AUC-winst | Brier-verlaging |",
+        "|---|---|---|",
+    ]
+    for name, g in report["gains"].items():
+        lines.append(f"| {name} | {_ci(g, 'auc_gain')} | {_ci(g, 'brier_gain')} |")
     for group in GROUPS:
         lines += [
             "",

@@ -78,6 +78,14 @@ def cmd_load_bench(args: argparse.Namespace) -> int:
     return 0 if summary["errors"] == 0 else 1
 
 
+def cmd_page_bench(args: argparse.Namespace) -> int:
+    """The shortlist page's time, first and second request of each vacancy."""
+    from api.web.timing import time_pages
+
+    print(json.dumps(time_pages(get_settings(), args.vacancies), indent=2))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("bench", help="ingest, embedding, index, recall and latency by size")
     s.add_argument("--sizes", default="10000,100000")
@@ -92,3 +100,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seconds", type=float, default=60.0)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_load_bench)
+    s = sub.add_parser("page-bench", help="the workspace's shortlist page, in process")
+    s.add_argument("--vacancies", type=int, default=40)
+    s.set_defaults(func=cmd_page_bench)

@@ -271,3 +271,21 @@ def test_bad_page_parameters_answer_422_pages(live, who, path, field):
     with signed_in(live, who) as c:
         r = c.get(path)
     assert r.status_code == 422 and f"<strong>{field}</strong>" in r.text
+
+
+def test_page_bench_times_the_shortlist_page_on_a_copy(ranked_home, model_dir):
+    from api.web.timing import time_pages
+    from matching.config import Settings
+    from matching.store import Store
+
+    home = ranked_home[0]
+    settings = Settings(home=home, model_dir=model_dir)
+    audit_before = Store(settings.db_url).ledger.audit_rows(limit=1000)
+    figures = time_pages(settings, vacancies=2)
+    for label in ("first", "second"):
+        got = figures[label]
+        assert 0 < got["median_ms"] <= got["p90_ms"] <= got["max_ms"]
+    assert figures["ranker"].startswith("boosted_gam")
+    assert Store(settings.db_url).ledger.audit_rows(limit=1000) == audit_before  # a copy only
+    with pytest.raises(ValueError, match="copies a data directory"):
+        time_pages(Settings(home=home, model_dir=model_dir, database_url="sqlite:///x.db"))

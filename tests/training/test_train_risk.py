@@ -109,6 +109,13 @@ def test_the_held_out_report_has_every_figure(trained, tmp_path):
     assert set(report["methods"]) == {"model", "base_rate", "phase_only"}
     for f in report["methods"].values():
         assert f["brier_ci"][0] <= f["brier"] <= f["brier_ci"][1]
+    for name, g in report["gains"].items():  # paired: the model against the same people
+        auc = report["methods"]["model"]["auc"] - report["methods"][name]["auc"]
+        assert g["auc_gain"] == pytest.approx(auc)
+        assert g["auc_gain_ci"][0] <= g["auc_gain"] <= g["auc_gain_ci"][1]
+        assert g["brier_gain"] == pytest.approx(
+            report["methods"][name]["brier"] - report["methods"]["model"]["brier"]
+        )
     assert set(report["age_band"]) >= {"15-26", "27-44"} and "WW" in report["benefit"]
     assert (
         report["age_45_auc_from_features"] is None or 0 <= report["age_45_auc_from_features"] <= 1
