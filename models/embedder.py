@@ -18,7 +18,7 @@ log = logging.getLogger("werkmatch")
 
 Prompt = Literal["query", "passage"]
 STATIC_BATCH = 1024
-TITLE_BATCH = 256  # titles and labels are a few tokens: 3x the texts/s of batches of 16
+TITLE_BATCH = 256  # titles and labels are a few tokens: 305 labels/s against 230 at 16 (quiet)
 Precision = Literal["auto", "fp32", "bf16"]
 
 
