@@ -138,6 +138,19 @@ def previous_champion(tracking_uri: str, home: Path, name: str = MODEL_NAME) -> 
     return None if tag in (None, NONE) else tag
 
 
+def log_registered_model(mlflow, model, artifact: str, registered_name: str) -> str:
+    """Log a scikit-learn model in the active run and register it; returns the version.
+    Pickled with plain requirements (mlflow's own inference of them is slow)."""
+    info = mlflow.sklearn.log_model(
+        model,
+        name=artifact,
+        registered_model_name=registered_name,
+        serialization_format="pickle",
+        pip_requirements=["scikit-learn", "numpy"],
+    )
+    return str(info.registered_model_version)
+
+
 def register_embedder(tracking_uri: str, home: Path, run_id: str, artifact_path: str) -> str:
     """Register the SentenceTransformer folder logged under `artifact_path` of a run."""
     mlflow = configure(tracking_uri, home, EMBEDDER_EXPERIMENT)

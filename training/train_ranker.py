@@ -25,7 +25,14 @@ from matching.features import FEATURE_NAMES
 from matching.service import Matcher
 from matching.timing import started
 from models.ranker import Ranker
-from models.registry import MODEL_NAME, ServedRanker, configure, load_champion, promote
+from models.registry import (
+    MODEL_NAME,
+    ServedRanker,
+    configure,
+    load_champion,
+    log_registered_model,
+    promote,
+)
 from training.ranker_data import build_training_set
 
 log = logging.getLogger("werkmatch")
@@ -231,11 +238,5 @@ def _log_and_register(
         mlflow.log_artifact(str(shape_plot(final, fitted.train, folder / "shapes.png")))
         plot = comparison_plot(fitted.valid_ndcg, champ_ndcg, folder / "comparison.png")
         mlflow.log_artifact(str(plot))
-        info = mlflow.sklearn.log_model(
-            final,
-            name="ranker",
-            registered_model_name=MODEL_NAME,
-            serialization_format="pickle",
-            pip_requirements=["scikit-learn", "numpy"],  # skip slow inference
-        )
-        return str(info.registered_model_version), run.info.run_id
+        version = log_registered_model(mlflow, final, "ranker", MODEL_NAME)
+        return version, run.info.run_id

@@ -21,7 +21,14 @@ from eval.plots import calibration_plot
 from matching.risk_features import FEATURES
 from matching.service import Matcher
 from matching.timing import started
-from models.registry import RISK_EXPERIMENT, RISK_NAME, configure, load_risk_champion, promote
+from models.registry import (
+    RISK_EXPERIMENT,
+    RISK_NAME,
+    configure,
+    load_risk_champion,
+    log_registered_model,
+    promote,
+)
 from models.risk import RiskModel
 from training.risk_data import build_risk_set, xy
 
@@ -120,11 +127,5 @@ def _log_and_register(
         curves = {k: (p, yv) for k, p in predicted.items() if k != "champion_before"}
         plot = calibration_plot(curves, Path(tmp) / "valid_calibration.png")
         mlflow.log_artifact(str(plot))
-        info = mlflow.sklearn.log_model(
-            model,
-            name="risk",
-            registered_model_name=RISK_NAME,
-            serialization_format="pickle",
-            pip_requirements=["scikit-learn", "numpy"],
-        )
-        return str(info.registered_model_version), run.info.run_id
+        version = log_registered_model(mlflow, model, "risk", RISK_NAME)
+        return version, run.info.run_id
