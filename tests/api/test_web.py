@@ -289,3 +289,11 @@ def test_page_bench_times_the_shortlist_page_on_a_copy(ranked_home, model_dir):
     assert Store(settings.db_url).ledger.audit_rows(limit=1000) == audit_before  # a copy only
     with pytest.raises(ValueError, match="copies a data directory"):
         time_pages(Settings(home=home, model_dir=model_dir, database_url="sqlite:///x.db"))
+
+
+def test_lists_link_to_their_previous_and_next_pages(live):
+    with signed_in(live, "matchmaker") as c:
+        first = c.get("/werkplek/vacatures").text
+        second = c.get("/werkplek/vacatures", params={"pagina": "2"}).text
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in second and "pagina=1" in second and "pagina=3" in second
