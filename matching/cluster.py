@@ -60,7 +60,8 @@ class EmbedWorker:
             raise RuntimeError(f"worker has model {self.embedder.model_id}, not {ref.model_id}")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
-        out: dict[str, list] = {k: [] for k in ("kind", "after", "upto", "done", "start", "end")}
+        keys = ("kind", "after", "upto", "done", "start", "end", "worker")
+        out: dict[str, list] = {k: [] for k in keys}
         model_id = self.embedder.model_id
         for kind, after, upto in zip(batch["kind"], batch["after"], batch["upto"], strict=True):
             start = time.time()
@@ -69,7 +70,7 @@ class EmbedWorker:
             )
             vectors = self.embedder.encode([t for _, _, t in texts], "passage")
             self.store.vectors.put(Kind(kind), model_id, [(r, h) for r, h, _ in texts], vectors)
-            row = (kind, after, upto, len(texts), start, time.time())
+            row = (kind, after, upto, len(texts), start, time.time(), os.getpid())
             for key, value in zip(out, row, strict=True):
                 out[key].append(value)
         return out
@@ -81,6 +82,7 @@ class RayReport:
     last one's end: Ray's start-up and the workers' model loading are left out."""
 
     workers: int
+    workers_seen: int = 0  # distinct worker processes that embedded a partition
     partitions: int = 0
     embedded: int = 0
     seconds: float = 0.0  # the whole job, start-up and index builds included
@@ -122,14 +124,16 @@ def embed_partitions(
         batch_size=1,
         num_cpus=1,
     )
-    first, last = float("inf"), 0.0
+    first, last, seen = float("inf"), 0.0, set()
     for row in out.iter_rows():
         report.partitions += 1
         report.embedded += int(row["done"])
         report.done.append((str(row["kind"]), int(row["after"]), int(row["upto"])))
         first, last = min(first, float(row["start"])), max(last, float(row["end"]))
+        seen.add(int(row["worker"]))
         log.info("ray: partition %d of %d done (%s)", report.partitions, len(parts), row["kind"])
     report.busy_seconds = round(max(last - first, 0.0), 3)
+    report.workers_seen = len(seen)
     report.vectors_per_s = round(report.embedded / max(report.busy_seconds, 1e-9), 1)
 
 

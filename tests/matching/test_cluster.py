@@ -66,6 +66,7 @@ def test_ray_job_embeds_and_indexes_as_one_process_does(
     ref = EmbedderRef("base", model_dir)
     report = run_on_ray(settings, ref, workers=2, rows=25)
     assert report.partitions == 5 + 2 and report.embedded == JOBSEEKERS + VACANCIES
+    assert report.workers_seen == 2
     assert report.indexes == {"jobseekers": JOBSEEKERS, "vacancies": VACANCIES}
     store = Store(settings.db_url)
     one = Store(pending_world(tmp_path / "one", model_dir, small_world).db_url)
