@@ -140,3 +140,19 @@ def test_save_and_open_round_trip(tmp_path: Path):
     meta = IndexMeta(kind="jobseekers", model_id="m", spec="IVF8,SQfp16", dim=DIM, revision=3)
     build_index(meta, ids, vectors).save(tmp_path / "one")
     assert isinstance(open_index(tmp_path / "one", "jobseekers"), VectorIndex)
+
+
+def test_erasure_reaches_a_saved_sharded_index(tmp_path: Path):
+    """An erased person's vector leaves every saved index, the sharded ones included."""
+    from matching.indexing import remove_from_saved
+    from matching.records import Kind
+
+    ids, vectors = world(300, seed=8)
+    meta = IndexMeta(kind="jobseekers", model_id="old", spec=EXACT, dim=DIM, revision=1)
+    build_index(meta, ids, vectors, shards=3).save(tmp_path / "old-model")
+    (tmp_path / "served").mkdir()
+    erased = int(ids[17])
+    assert remove_from_saved(tmp_path, Kind.JOBSEEKERS, [erased], tmp_path / "served") == 1
+    kept = open_index(tmp_path / "old-model", "jobseekers")
+    assert isinstance(kept, ShardedIndex) and len(kept) == 299
+    assert erased not in kept.search(vectors[17], 10)[1]
