@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=None,
         description="FAISS factory string above exact_index_max, e.g. IVF4096,SQfp16",
     )
+    index_shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="shards per vector index (by rowid), searched in parallel and merged",
+    )
     retrieve_n: int = Field(default=500, ge=1, le=10_000, description="candidates per query")
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
     ingest_batch: int = Field(

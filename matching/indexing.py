@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from matching.candidates import CandidateTable
 from matching.records import Kind
+from matching.sharded_index import ShardedIndex, build_index, open_index
 from matching.store import Store
 from matching.texts import text_hash
 from matching.vector_index import IndexMeta, VectorIndex, choose_spec
@@ -43,11 +44,12 @@ class Indexer:
         chunk: int = 256,
         spec: str | None = None,
         recall_target: float = 0.95,
+        shards: int = 1,
     ) -> None:
         self.store, self.embedder, self.folder = store, embedder, folder
         self.exact_max, self.nprobe, self.chunk = exact_max, nprobe, chunk
-        self.spec, self.recall_target = spec, recall_target
-        self._indexes: dict[Kind, VectorIndex] = {}
+        self.spec, self.recall_target, self.shards = spec, recall_target, shards
+        self._indexes: dict[Kind, VectorIndex | ShardedIndex] = {}
         self._tables: dict[Kind, CandidateTable] = {}
         self._unsaved: dict[Kind, int] = {}
         self._saved_at: dict[Kind, float] = {}
@@ -111,7 +113,7 @@ class Indexer:
         return vec
 
     # ------------------------------------------------------------------ indexes
-    def index(self, kind: Kind) -> VectorIndex:
+    def index(self, kind: Kind) -> VectorIndex | ShardedIndex:
         """The vector index of a kind, synced with the store."""
         with self._lock:
             self.sync(kind)
@@ -174,7 +176,7 @@ class Indexer:
         self._indexes[kind].save(self.folder)
         self._unsaved[kind], self._saved_at[kind] = 0, time.monotonic()
 
-    def _needs_rebuild(self, index: VectorIndex, n: int) -> bool:
+    def _needs_rebuild(self, index: VectorIndex | ShardedIndex, n: int) -> bool:
         """Rebuild when the right index type changed (grown past exact, or far past IVF)."""
         wanted = choose_spec(n, self.exact_max, self.spec)
         if wanted == index.meta.spec:
@@ -182,8 +184,9 @@ class Indexer:
         return index.meta.spec == "IDMap2,Flat" or n > 4 * max(index.meta.count, 1)
 
     def _open(self, kind: Kind) -> None:
-        loaded = VectorIndex.load(self.folder, kind.value, nprobe=self.nprobe)
-        if loaded is None or loaded.meta.model_id != self.embedder.model_id:
+        loaded = open_index(self.folder, kind.value, nprobe=self.nprobe)
+        foreign = loaded is not None and loaded.meta.model_id != self.embedder.model_id
+        if loaded is None or foreign or loaded.meta.shards != self.shards:
             self._rebuild(kind, self.store.changes.revision(kind))
             return
         self._indexes[kind] = loaded
@@ -199,9 +202,9 @@ class Indexer:
         meta = IndexMeta(
             kind=kind.value, model_id=model_id, spec=spec, dim=self.embedder.dim, revision=revision
         )
-        log.info("building %s index of %d %s", spec, len(ids), kind.value)
-        self._indexes[kind] = VectorIndex.build(
-            meta, ids, vectors, nprobe=self.nprobe, recall_target=self.recall_target
+        log.info("building %s index of %d %s (%d shards)", spec, len(ids), kind.value, self.shards)
+        self._indexes[kind] = build_index(
+            meta, ids, vectors, self.shards, nprobe=self.nprobe, recall_target=self.recall_target
         )
         table = CandidateTable()
         table.upsert(self.store.attributes(kind))
@@ -214,7 +217,7 @@ def remove_from_saved(root: Path, kind: Kind, rowids: list[int], skip: Path) -> 
     embedder's, kept for rollback); returns how many index files were rewritten."""
     rewritten = 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p != skip):
-        index = VectorIndex.load(folder, kind.value)
+        index = open_index(folder, kind.value)
         if index is None:
             continue
         index.remove(np.asarray(rowids, dtype=np.int64))

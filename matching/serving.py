@@ -32,6 +32,7 @@ class Serving:
             nprobe=settings.ann_nprobe,
             spec=settings.index_spec,
             recall_target=settings.ann_recall_target,
+            shards=settings.index_shards,
         )
         self._cache_dir = settings.cache_dir
         self._occupations: OccupationIndex | None = None

@@ -18,9 +18,13 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
+
+if TYPE_CHECKING:
+    from matching.sharded_index import ShardedIndex
 
 EXACT = "IDMap2,Flat"
 # Index types that can delete vectors (the index follows the store's deletions).
@@ -84,6 +88,40 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     return flat.search(np.ascontiguousarray(queries, dtype=np.float32), k)[1]
 
 
+def filtered_nprobe(nprobe: int, nlist: int, eligible: int, n: int) -> int:
+    """Cells to probe when `eligible` of `n` vectors may be found: `nprobe / share`."""
+    share = eligible / max(n, 1)
+    return int(min(nlist, math.ceil(nprobe / max(share, 1e-9))))
+
+
+def tune_nprobe(
+    index: VectorIndex | ShardedIndex,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    target: float,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Set an IVF index's smallest `nprobe` whose recall@100 reaches `target`, with a
+    sample of the stored vectors as queries (each query's own id left out of what it finds
+    and of the truth): queries from where the data is, as real ones are. Perturbing them
+    instead made every query an outlier and asked for 256 probes where 8 do."""
+    if not index.nlist or len(ids) <= TUNE_K:
+        return
+    rng = rng or np.random.default_rng(0)
+    ids = np.asarray(ids)
+    picked = rng.choice(len(vectors), min(TUNE_QUERIES, len(vectors)), replace=False)
+    queries = np.ascontiguousarray(vectors[picked], dtype=np.float32)
+    own = ids[picked]
+    truth = _without_own(ids[exact_top(vectors, queries, TUNE_K + 1)], own)
+    for nprobe in (p for p in NPROBES if p <= index.nlist):
+        _, found = index.search(queries, TUNE_K + 1, nprobe=nprobe)
+        recall = ann_recall(_without_own(found, own), truth)
+        index.meta.nprobe, index.meta.recall = nprobe, recall
+        if recall >= target:
+            break
+    index.nprobe = index.meta.nprobe
+
+
 @dataclass
 class IndexMeta:
     """Build metadata saved next to every index file."""
@@ -96,6 +134,7 @@ class IndexMeta:
     count: int = 0
     nprobe: int | None = None  # tuned at build for `recall` at 100 against exact search
     recall: float | None = None
+    shards: int = 1  # above 1: a ShardedIndex (matching/sharded_index.py)
     built_at: float = field(default_factory=time.time)
     faiss_version: str = faiss.__version__
 
@@ -124,31 +163,13 @@ class VectorIndex:
         if not index._index.is_trained:
             train_quantiser(index._index, vectors)
         index.add(ids, vectors)
-        if hasattr(index._index, "nlist") and len(ids) > TUNE_K:
-            index.tune(ids, vectors, recall_target, np.random.default_rng(0))
+        tune_nprobe(index, ids, vectors, recall_target)
         return index
 
-    def tune(
-        self, ids: np.ndarray, vectors: np.ndarray, target: float, rng: np.random.Generator
-    ) -> None:
-        """Set the smallest `nprobe` whose recall@100 reaches `target`, with a sample of the
-        stored vectors as queries (each query's own id left out of what it finds and of the
-        truth): queries from where the data is, as real ones are. Perturbing them instead
-        made every query an outlier and asked for 256 probes where 8 do."""
-        ids = np.asarray(ids)
-        picked = rng.choice(len(vectors), min(TUNE_QUERIES, len(vectors)), replace=False)
-        queries = np.ascontiguousarray(vectors[picked], dtype=np.float32)
-        own = ids[picked]
-        truth = _without_own(ids[exact_top(vectors, queries, TUNE_K + 1)], own)
-        for nprobe in (p for p in NPROBES if p <= self._index.nlist):
-            _, found = self._index.search(
-                queries, TUNE_K + 1, params=faiss.SearchParametersIVF(nprobe=nprobe)
-            )
-            recall = ann_recall(_without_own(found, own), truth)
-            self.meta.nprobe, self.meta.recall = nprobe, recall
-            if recall >= target:
-                break
-        self.nprobe = self.meta.nprobe
+    @property
+    def nlist(self) -> int:
+        """IVF cells (0 for an exact index)."""
+        return int(getattr(self._index, "nlist", 0))
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under ids (ids must not be present already)."""
@@ -179,31 +200,36 @@ class VectorIndex:
             self.add(ids, vectors)
 
     def search(
-        self, queries: np.ndarray, k: int, among: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        among: np.ndarray | None = None,
+        nprobe: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids) per query, optionally only among the ids `among`.
 
         Missing slots have id -1. The filter is a bitmap over ids (one bit test per vector
         scanned). IVF probes `nprobe / share` cells for an eligible share `share`: about as
         many eligible vectors as an unfiltered search sees, and every cell (an exhaustive
-        scan of the eligible) when the filter is selective.
+        scan of the eligible) when the filter is selective. `nprobe` given: exactly that many
+        cells (how a sharded index probes each shard as one index would).
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         with self._lock:
             n = self._index.ntotal
             k = max(1, min(k, max(1, n)))
-            ivf = hasattr(self._index, "nlist")
-            if among is None:
-                params = faiss.SearchParametersIVF(nprobe=self.nprobe) if ivf else None
-                return self._index.search(queries, k, params=params)
-            if len(among) == 0:
+            if among is not None and len(among) == 0:
                 shape = (len(queries), k)
                 return np.full(shape, -np.inf, np.float32), np.full(shape, -1, np.int64)
+            if nprobe is None and self.nlist:
+                eligible = n if among is None else len(among)
+                nprobe = filtered_nprobe(self.nprobe, self.nlist, eligible, n)
+            if among is None:
+                params = faiss.SearchParametersIVF(nprobe=nprobe) if self.nlist else None
+                return self._index.search(queries, k, params=params)
             bits = id_bitmap(among)  # must outlive the search
             selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
-            if ivf:
-                share = len(among) / max(n, 1)
-                nprobe = int(min(self._index.nlist, math.ceil(self.nprobe / max(share, 1e-9))))
+            if self.nlist:
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
             else:
                 params = faiss.SearchParameters(sel=selector)

@@ -50,6 +50,13 @@ class VectorStore:
         with self.engine.connect() as conn:
             return conn.execute(self._pending(kind, model_id, prompt, func.count())).scalar_one()
 
+    def pending_rowids(self, kind: Kind, model_id: str, prompt: str = "passage") -> np.ndarray:
+        """Rowids of the records without a current embedding for this model, in order."""
+        table = TABLES[kind]
+        stmt = self._pending(kind, model_id, prompt, table.c.rowid).order_by(table.c.rowid)
+        with self.engine.connect() as conn:
+            return np.fromiter(conn.execute(stmt).scalars(), dtype=np.int64)
+
     def pending_texts(
         self,
         kind: Kind,
@@ -57,15 +64,18 @@ class VectorStore:
         prompt: str = "passage",
         limit: int | None = None,
         after: int = 0,
+        upto: int | None = None,
     ) -> list[tuple[int, str, str]]:
         """(rowid, text_hash, text) of records without a current embedding for this model,
-        in rowid order from `after` on: page with `limit` and the last rowid seen."""
+        in rowid order from `after` on (to `upto`): page with `limit` and the last rowid."""
         table = TABLES[kind]
         stmt = (
             self._pending(kind, model_id, prompt, table.c.rowid, table.c.text_hash, table.c.data)
             .where(table.c.rowid > after)
             .order_by(table.c.rowid)
         )
+        if upto is not None:
+            stmt = stmt.where(table.c.rowid <= upto)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:

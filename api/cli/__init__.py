@@ -1,7 +1,7 @@
 """The `werkmatch` command line: one module per topic, each adding its own commands.
 
 Every command is a function next to its parser in one of the topic modules (data, lookups,
-ranking, risk, bench, titles, embedder); each module's `register(sub)` adds its commands.
+ranking, risk, bench, titles, embedder, batch); each module's `register(sub)` adds its commands.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from api.cli import bench, data, embedder, lookups, ranking, risk, titles
+from api.cli import batch, bench, data, embedder, lookups, ranking, risk, titles
 
-TOPICS = (data, lookups, ranking, risk, bench, titles, embedder)
+TOPICS = (data, batch, lookups, ranking, risk, bench, titles, embedder)
 NOISY = ("sentence_transformers", "transformers", "httpx", "faiss", "mlflow", "alembic", "urllib3")
 
 

@@ -114,3 +114,37 @@ def test_index_grows_from_exact_to_ivf(settings: Settings, embedder: Embedder):
     timmerman = {m.store.rowid(Kind.JOBSEEKERS, f"WZ-{i}") for i in (3, 7)}
     assert set(ids[0].tolist()) == timmerman
     assert np.isfinite(index.nbytes())
+
+
+def test_sharded_index_serves_the_same_shortlists(
+    world_home, model_dir, embedder, tmp_path, monkeypatch
+):
+    """WERKMATCH_INDEX_SHARDS=3: three shards, saved and reopened, same shortlists."""
+    from matching.sharded_index import ShardedIndex
+
+    monkeypatch.setenv("WERKMATCH_INDEX_SHARDS", "3")
+    settings = Settings(home=world_home, model_dir=model_dir, index_dir=tmp_path / "index")
+    assert settings.index_shards == 3
+    sharded = Matcher(settings, embedder=embedder)
+    index = sharded.serving.indexer.index(Kind.JOBSEEKERS)
+    assert isinstance(index, ShardedIndex) and index.meta.shards == 3 and len(index) == 300
+    one = Matcher(Settings(home=world_home, model_dir=model_dir), embedder=embedder)
+    vacancies, seekers = (
+        sharded.store.ids(Kind.VACANCIES)[:8],
+        sharded.store.ids(Kind.JOBSEEKERS)[:4],
+    )
+    for got, want in (
+        *((sharded.shortlist(v, k=30), one.shortlist(v, k=30)) for v in vacancies),
+        *((sharded.vacancies_for(j), one.vacancies_for(j)) for j in seekers),
+    ):
+        assert [(m.id, round(m.score, 5)) for m in got.items] == [
+            (m.id, round(m.score, 5)) for m in want.items
+        ]
+        assert got.retrieved == want.retrieved and len(got.items) > 0
+    built_at = index.meta.built_at
+    reopened = Matcher(settings, embedder=embedder).serving.indexer.index(Kind.JOBSEEKERS)
+    assert isinstance(reopened, ShardedIndex) and reopened.meta.built_at == built_at
+    monkeypatch.setenv("WERKMATCH_INDEX_SHARDS", "1")  # back to one index: rebuilt as one
+    unsharded = Settings(home=world_home, model_dir=model_dir, index_dir=tmp_path / "index")
+    again = Matcher(unsharded, embedder=embedder).serving.indexer.index(Kind.JOBSEEKERS)
+    assert not isinstance(again, ShardedIndex) and len(again) == 300
