@@ -27,7 +27,7 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/werkmatch prepare-model
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,22 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL_JOBSEEKERS, SMALL_VACANCIES = 300, 80
 
 
-# Session fixtures too costly to build once per pytest-xdist worker: the files that use one
-# run on the same worker (`--dist loadgroup`); every other file is a group of its own.
-SHARED_ON_ONE_WORKER = ("tuned_home",)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put each test file in one xdist group, and the files sharing a costly fixture in one."""
-    group_of: dict[str, str] = {}
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        shared = next((f for f in SHARED_ON_ONE_WORKER if f in item.fixturenames), None)
-        group_of[path] = shared or group_of.get(path, path)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of[item.nodeid.split("::")[0]]))
-
-
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     """The converted e5 model, shared by all tests (converted on first use)."""
