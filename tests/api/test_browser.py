@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -25,6 +26,7 @@ from tests.api.conftest import Live, serve_copy
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+NAVIGATED_AWAY = "does not belong to the document"  # chromedriver, on a node of a replaced page
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and DRIVER.exists()),
@@ -53,7 +55,20 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver, condition, seconds: float = 60):
-    return WebDriverWait(driver, seconds).until(condition)
+    """Wait for `condition`, retrying when a navigation replaced the node it was reading."""
+    return WebDriverWait(driver, seconds).until(_across_navigation(condition))
+
+
+def _across_navigation(condition):
+    def check(driver):
+        try:
+            return condition(driver)
+        except WebDriverException as error:  # the old page's node, read after the new page came
+            if NAVIGATED_AWAY in str(error.msg):
+                return False
+            raise
+
+    return check
 
 
 def shot(driver, name: str) -> None:
