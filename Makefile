@@ -2,6 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_WORKERS ?= 2  # pytest-xdist workers; each file runs whole, in order, on one worker
 STAMP := $(VENV)/.werkmatch-installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -27,7 +28,7 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/werkmatch prepare-model
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -20,6 +24,27 @@ from models.embedder import Embedder, ensure_model
 REPO = Path(__file__).resolve().parents[1]
 
 SMALL_JOBSEEKERS, SMALL_VACANCIES = 300, 80
+
+
+def built_once(
+    factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]
+) -> tuple[Path, Any]:
+    """`build(home)` run once per test run, shared by every pytest-xdist worker.
+
+    The first worker to ask builds under a file lock; the others wait and reuse its data
+    directory and the (pickled) value `build` returned. Users copy the home before writing.
+    """
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's directory, above each worker's own
+    home, done = root / f"shared-{name}" / "home", root / f"shared-{name}" / "built.pickle"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(home.parent, ignore_errors=True)
+            home.parent.mkdir(parents=True)
+            value = build(home)
+            done.write_bytes(pickle.dumps(value))
+    return home, pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +84,12 @@ def world_home(
     """A data directory holding the small demo world, embedded and indexed (built once)."""
     from demo.load import load_demo
 
-    home = tmp_path_factory.mktemp("world")
-    m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
-    load_demo(m, SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
-    m.prepare(progress=False)
-    return home
+    def build(home: Path) -> None:
+        m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
+        load_demo(m, SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
+        m.prepare(progress=False)
+
+    return built_once(tmp_path_factory, "world", build)[0]
 
 
 @pytest.fixture(scope="session")
@@ -74,11 +100,13 @@ def ranked_home(
     training summary). Copy it before writing; its registry is the original's."""
     from training.train_ranker import train
 
-    home = tmp_path_factory.mktemp("ranked") / "home"
-    shutil.copytree(world_home, home)
-    m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
-    m.prepare(progress=False)
-    return home, train(m, progress=False, max_iter=60)
+    def build(home: Path) -> dict:
+        shutil.copytree(world_home, home)
+        m = Matcher(Settings(home=home, model_dir=model_dir), embedder=embedder)
+        m.prepare(progress=False)
+        return train(m, progress=False, max_iter=60)
+
+    return built_once(tmp_path_factory, "ranked", build)
 
 
 @pytest.fixture
@@ -99,13 +127,13 @@ def tuned_home(world_home: Path, tmp_path_factory: pytest.TempPathFactory, model
     """
     from training.train_embedder import FineTuneConfig, train_embedder
 
-    home = tmp_path_factory.mktemp("tuned") / "home"
-    shutil.copytree(world_home, home)
-    settings = Settings(home=home, model_dir=model_dir)
-    summary = train_embedder(
-        settings, FineTuneConfig(**TINY_FINE_TUNE), progress=False, fused=False
-    )
-    return home, summary
+    def build(home: Path) -> dict:
+        shutil.copytree(world_home, home)
+        settings = Settings(home=home, model_dir=model_dir)
+        config = FineTuneConfig(**TINY_FINE_TUNE)
+        return train_embedder(settings, config, progress=False, fused=False)
+
+    return built_once(tmp_path_factory, "tuned", build)
 
 
 STATIC_DIMS = 32
