@@ -34,8 +34,6 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from eval.embedders import dev_metrics, embedding_metrics, fused_dev_metrics
-from eval.titles import TitleMetrics
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder, target_embedder
 from matching.occupations import esco_labels, label_vectors
@@ -51,7 +49,8 @@ from models.registry import (
     promote,
     register_embedder,
 )
-from training.embedder_data import EmbedderData, build_pairs, held_out_set
+from training.embedder_data import EmbedderData, build_pairs
+from training.embedder_eval import beats, evaluate_embedder
 
 log = logging.getLogger("werkmatch")
 
@@ -223,25 +222,6 @@ def fine_tune(
     }
 
 
-def evaluate_embedder(
-    embedder, data: EmbedderData, config: FineTuneConfig, fused: bool, cache_dir: Path
-) -> dict[str, TitleMetrics]:
-    """Development benchmark and held-out occupations (and the fused matcher, if asked)."""
-    held = held_out_set(data, config.held_out_queries)
-    out = {
-        "dev": dev_metrics(embedder),
-        "held_out": embedding_metrics(embedder, held.queries, held.corpus, held.qrels),
-    }
-    if fused:
-        out["dev_fused"] = fused_dev_metrics(embedder, cache_dir)
-    return out
-
-
-def beats(candidate: dict[str, TitleMetrics], current: dict[str, TitleMetrics]) -> bool:
-    """Promotion rule: higher NDCG@10 on the development benchmark and on held-out occupations."""
-    return all(candidate[s].ndcg10 > current[s].ndcg10 for s in ("dev", "held_out"))
-
-
 def train_embedder(
     settings: Settings,
     config: FineTuneConfig | None = None,
@@ -290,7 +270,7 @@ def train_embedder(
             ),
         }
         metrics = {
-            name: evaluate_embedder(e, data, config, fused, settings.cache_dir)
+            name: evaluate_embedder(e, data, config.held_out_queries, fused, settings.cache_dir)
             for name, e in embedders.items()
         }
         for name, per_set in metrics.items():

@@ -19,7 +19,8 @@ from models.registry import (
     embedder_version,
 )
 from tests.conftest import TINY_FINE_TUNE
-from training.train_embedder import FineTuneConfig, beats, train_embedder
+from training.embedder_eval import beats
+from training.train_embedder import FineTuneConfig, train_embedder
 
 
 def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Path, embedder):
