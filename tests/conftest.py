@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,45 @@ from demo.world import DemoWorld, generate
 from matching.config import EMBEDDING_MODEL_NAME, Settings
 from matching.service import Matcher
 from models.embedder import Embedder, ensure_model
+from tests.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 
 SMALL_JOBSEEKERS, SMALL_VACANCIES = 300, 80
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database the store contract and API suites run on (default sqlite)",
+    )
+
+
+@pytest.fixture(scope="session")
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The backend chosen with `--store`."""
+    return request.config.getoption("--store")
+
+
+@pytest.fixture(scope="session")
+def postgres(store_backend: str) -> Iterator[PostgresServer | None]:
+    """The session's PostgreSQL server with `--store=postgresql`, else None."""
+    if store_backend != "postgresql":
+        yield None
+        return
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer | None, tmp_path: Path) -> str:
+    """A fresh, empty database on the chosen backend."""
+    return postgres.new_database() if postgres else f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The store's contract: every backend runs these (`STORE_BACKENDS`; SQLite today).
+"""The store's contract: every backend runs these (`pytest --store=postgresql` for
+PostgreSQL; SQLite by default).
 
 Tests named `test_sqlite_*` or taking `tmp_path` for their own file are SQLite-specific.
 """
@@ -19,23 +20,14 @@ from matching.records import Kind, Occupation
 from matching.store import Store
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
-STORE_BACKENDS = ["sqlite"]
 
-
-def store_url(backend: str, folder: Path) -> str:
-    """A fresh, empty database of `backend`."""
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'test.db'}"
-    raise ValueError(f"no test database for backend {backend!r}")
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return Store(store_url(request.param, tmp_path))
+@pytest.fixture
+def store(database_url: str) -> Store:
+    return Store(database_url)
 
 
 def test_sqlite_file_uses_wal(tmp_path: Path):
-    store = Store(store_url("sqlite", tmp_path))
+    store = Store(f"sqlite:///{tmp_path / 'test.db'}")
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert (tmp_path / "test.db").exists()
