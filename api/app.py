@@ -14,6 +14,7 @@ from api import routes_matching, routes_models, routes_records, routes_risk, rou
 from api.deps import MatcherDep
 from api.errors import error_response, http_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
+from api.nul import NulGuard
 from api.request_log import RequestLog
 from api.schemas import ErrorResponse
 from matching.config import Settings
@@ -88,6 +89,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         },
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(NulGuard)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestLog)  # last added, outermost: sees every error and status
 
