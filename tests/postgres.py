@@ -5,6 +5,7 @@ when the session ends. initdb refuses root, so as root the server runs as the OS
 
 from __future__ import annotations
 
+import glob
 import itertools
 import os
 import shutil
@@ -15,12 +16,13 @@ from pathlib import Path
 
 import psycopg
 
-BINARIES = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin")
+BINARIES = ("/usr/local/bin",)
 USER = "werkmatch"
 
 
 def _binary(name: str) -> str:
-    for folder in BINARIES:
+    """A PostgreSQL program: /usr/local/bin, Debian's versioned folders, then PATH."""
+    for folder in (*BINARIES, *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)):
         if (Path(folder) / name).exists():
             return str(Path(folder) / name)
     found = shutil.which(name)
