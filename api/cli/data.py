@@ -146,7 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.request_log import log_config
 
     settings = get_settings()
-    app = create_app(settings)
+    app = create_app(settings, follow=True)
     keys = settings.home / "demo" / "api_keys.txt"
     print(
         f"werkplek: http://{args.host}:{args.port}/werkplek/ (sign in with your key"
