@@ -32,7 +32,8 @@ def copy_database(source_url: str, target_url: str, chunk: int = CHUNK) -> CopyR
     try:
         refuse_non_empty(target)
         report = CopyReport()
-        with source.connect() as read, target.begin() as write:
+        snapshot = {"isolation_level": "REPEATABLE READ"} if source.dialect.name != "sqlite" else {}
+        with source.connect().execution_options(**snapshot) as read, target.begin() as write:
             write.execute(delete(revisions))  # the fresh counters are replaced by the source's
             for table in metadata.sorted_tables:
                 report.rows[table.name] = _copy_table(read, write, table, chunk)

@@ -62,3 +62,35 @@ def test_copy_refuses_a_non_empty_target_before_writing(tmp_path: Path, database
         copy_database(source.url, database_url)
     target = Store(database_url)
     assert target.ids(Kind.VACANCIES) == ["VAC-THERE"] and target.count(Kind.JOBSEEKERS) == 0
+
+
+def test_backup_and_restore_move_between_backends(
+    tmp_path: Path, database_url: str, postgres, model_dir: Path
+):
+    """A store on the chosen backend is backed up (a SQLite file in the backup) and restored
+    into an empty database of that backend; a non-empty one is refused before any copy."""
+    from matching.backup import BackupError, backup, restore
+    from matching.config import Settings
+
+    store = _filled(database_url)
+    settings = Settings(home=tmp_path / "home", model_dir=model_dir, database_url=database_url)
+    backup(settings, store, tmp_path / "backup")
+    fresh = postgres.new_database() if postgres else f"sqlite:///{tmp_path / 'new.db'}"
+    again = Settings(home=tmp_path / "new", model_dir=model_dir, database_url=fresh)
+    restore(tmp_path / "backup", again)
+    restored = Store(fresh)
+    assert restored.ids(Kind.JOBSEEKERS) == store.ids(Kind.JOBSEEKERS) == ["WZ-0", "WZ-1"]
+    assert restored.changes.revision(Kind.JOBSEEKERS) == store.changes.revision(Kind.JOBSEEKERS)
+    with pytest.raises(BackupError):
+        restore(tmp_path / "backup", again)  # not empty now (SQLite: the file exists)
+    assert restored.ids(Kind.JOBSEEKERS) == ["WZ-0", "WZ-1"]
+
+
+def test_copy_database_command(tmp_path: Path, database_url: str, capsys):
+    from api.cli import main
+
+    source = _filled(f"sqlite:///{tmp_path / 'src.db'}")
+    assert main(["copy-database", source.url, database_url]) == 0
+    assert '"jobseekers": 2' in capsys.readouterr().out
+    assert main(["copy-database", source.url, database_url]) == 2  # refused: not empty
+    assert Store(database_url).count(Kind.JOBSEEKERS) == 2
