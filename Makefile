@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint setup install browser
+.PHONY: run test lint setup install browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,11 +24,14 @@ run: $(STAMP)
 	$(BIN)/werkmatch setup
 	$(BIN)/werkmatch serve --host 127.0.0.1 --port 8000
 
-## make test: install, convert the embedding model once, lint, run the test suite
-test: $(STAMP) browser
+## make test: install, convert the embedding model once, lint, run the test suite on SQLite,
+## then the store contract and API suites again on a PostgreSQL server the tests start
+test: $(STAMP) browser postgres
 	$(BIN)/werkmatch prepare-model
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest --store=postgresql tests/matching/test_store.py \
+	  tests/matching/test_migrations.py tests/matching/test_transfer.py tests/api
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,5 +46,17 @@ browser:
 	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
 	  else \
 	    echo "browser tests need: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; \
+	fi
+
+## PostgreSQL's initdb, pg_ctl and postgres for the tests (Debian's package when missing, as root)
+postgres:
+	@if ! { [ -x /usr/local/bin/initdb ] || command -v initdb >/dev/null || \
+	        ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL tests need: sudo apt-get install postgresql" >&2; exit 1; \
 	  fi; \
 	fi

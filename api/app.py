@@ -14,9 +14,11 @@ from api import routes_matching, routes_models, routes_records, routes_risk, rou
 from api.deps import MatcherDep
 from api.errors import error_response, http_error, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
+from api.nul import NulGuard
 from api.request_log import RequestLog
 from api.schemas import ErrorResponse
 from matching.config import Settings
+from matching.follow import Follower
 from matching.service import Matcher, freeze_heap
 from training.bootstrap import ranker_follows_switches
 
@@ -57,8 +59,9 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
-    """The API on one data directory (a ready Matcher may be passed in, e.g. by tests)."""
+def create_app(settings: Settings, matcher: Matcher | None = None, follow: bool = False) -> FastAPI:
+    """The API on one data directory (a ready Matcher may be passed in, e.g. by tests);
+    `follow` runs a Follower for replicas sharing the database (`werkmatch serve`)."""
     metrics = Metrics()
 
     @asynccontextmanager
@@ -69,7 +72,14 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         app.state.matcher.switcher.follow_target(background=True)
         app.state.matcher.market()  # before serving: 6 s at a million records, not on a request
         freeze_heap()
+        follower = None
+        if follow and settings.follow_seconds > 0:
+            follower = Follower(
+                app.state.matcher, settings.follow_seconds, settings.registry_seconds
+            ).start()
         yield
+        if follower is not None:
+            follower.stop()
         app.state.matcher.serving.indexer.flush()
 
     app = FastAPI(
@@ -88,6 +98,7 @@ def create_app(settings: Settings, matcher: Matcher | None = None) -> FastAPI:
         },
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(NulGuard)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestLog)  # last added, outermost: sees every error and status
 

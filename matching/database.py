@@ -1,12 +1,16 @@
-"""Opening the SQL database: engine, SQLite settings, schema creation, small helpers."""
+"""Opening the SQL database: engine, SQLite settings, schema migrations, the write lock,
+small helpers."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
 
 from matching.records import Kind
 from matching.schema import (
@@ -19,6 +23,8 @@ from matching.schema import (
     tombstones,
 )
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_LOCK = 1_717_171_717  # PostgreSQL advisory lock key held while migrating
 IN_CHUNK = 900  # ids per IN (...) list: below SQLite's bound-parameter limit
 
 
@@ -51,24 +57,53 @@ def open_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and revision counters as one write transaction.
+    """Migrate the schema to the newest revision (Alembic, `matching/migrations/`) and make
+    the revision counters exist, as one write transaction.
 
-    Holding the write lock from the first check to the commit lets several processes
-    open a new database file at the same moment (CLI ingest and service, say).
+    Holding the write lock from the first check to the commit lets several processes open
+    a new database at the same moment (CLI ingest and service, say; or two replicas). A
+    database made before migrations (no `alembic_version`, by the `create_schema` of
+    werkmatch 0.1) is first brought to revision 0001 in place, its rows kept, and stamped.
     """
     with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        if engine.dialect.name == "sqlite":
-            _never_reuse_rowids(conn)
-        metadata.create_all(conn)
-        _add_missing_columns(conn)
-        _link_audit_subjects(conn)
+        _lock_schema(conn)
+        tables = set(inspect(conn).get_table_names())
+        if "revisions" in tables and "alembic_version" not in tables:
+            _to_revision_0001(conn)
+            _alembic(conn, "stamp", "0001")
+        _alembic(conn, "upgrade", "head")
         existing = {r[0] for r in conn.execute(select(revisions.c.kind))}
         for kind in Kind:
             if kind.value not in existing:
                 conn.execute(insert(revisions).values(kind=kind.value, revision=0))
         conn.commit()
+
+
+def _lock_schema(conn: Any) -> None:
+    """SQLite: the database's write lock. PostgreSQL: an advisory lock until the commit."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+
+
+def _alembic(conn: Any, command_name: str, revision: str) -> None:
+    """Run an Alembic command on `conn`, inside its transaction."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    getattr(command, command_name)(config, revision)
+
+
+def _to_revision_0001(conn: Any) -> None:
+    """What `create_schema` did before migrations, so an old database equals revision 0001:
+    AUTOINCREMENT on SQLite, missing tables and (nullable) columns, the audit's person
+    index. Frozen at 0001: later schema changes are migrations, never added here."""
+    if conn.dialect.name == "sqlite":
+        _never_reuse_rowids(conn)
+    metadata.create_all(conn)
+    _add_missing_columns(conn)
+    _link_audit_subjects(conn)
 
 
 def _never_reuse_rowids(conn: Any) -> None:
@@ -130,9 +165,33 @@ def _add_missing_columns(conn: Any) -> None:
                 conn.exec_driver_sql(add)
 
 
-def checkpoint(engine: Engine) -> None:
-    """Write SQLite's log into the database file and empty it, so deleted data (zeroed by
-    `secure_delete`) lingers in no file; no-op on other backends."""
+def lock_for_writes(conn: Any, kind: Kind) -> None:
+    """Take the write lock for `kind` at the start of the caller's transaction, so a read
+    followed by writes (an upsert's look-up, say) sees no concurrent writer in between.
+
+    SQLite: a no-op UPDATE as the first statement takes the database's write lock, as
+    `BEGIN IMMEDIATE` does. PostgreSQL: `SELECT ... FOR UPDATE` on the kind's revisions row,
+    which every write of the kind bumps; other replicas' writers wait for the commit.
+    """
+    row = revisions.c.kind == kind.value
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(revisions).where(row).values(revision=revisions.c.revision))
+    else:
+        conn.execute(select(revisions.c.revision).where(row).with_for_update())
+
+
+def checkpoint(engine: Engine, tables: tuple[str, ...] = ()) -> None:
+    """Make deleted data linger in no file, as far as the backend allows.
+
+    SQLite: write the log into the database file and empty it (freed pages were zeroed by
+    `secure_delete`). PostgreSQL: VACUUM the touched `tables` (outside a transaction), which
+    marks the dead row versions free and truncates empty pages at the end of a table; it
+    does not overwrite the freed space inside a page, nor the write-ahead log, nor backups.
+    """
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif engine.dialect.name == "postgresql" and tables:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM "{table}"')

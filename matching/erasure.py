@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from matching.changes import record_deletion
-from matching.database import checkpoint
+from matching.database import checkpoint, lock_for_writes
 from matching.directory import drop_from_caseload
 from matching.history import erase_history
 from matching.ledger import add_erasure_receipt, close_receipt, erase_from_ledger
@@ -24,6 +24,12 @@ from matching.records import Kind
 from matching.schema import TABLES
 from matching.store import Store
 from matching.vectors import delete_vectors_of
+
+# The tables an erasure deletes from or rewrites (vacuumed afterwards on PostgreSQL).
+ERASED_TABLES = (
+    "jobseekers", "embeddings", "outcomes", "audit", "audit_subjects", "caseload",
+    "unemployment_events", "segment_overrides",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ def erase_jobseeker(
     with no personal data. None when the person is not stored."""
     kind, table = Kind.JOBSEEKERS, TABLES[Kind.JOBSEEKERS]
     with store.engine.begin() as conn:
+        lock_for_writes(conn, kind)
         rowid = conn.execute(select(table.c.rowid).where(table.c.id == jobseeker_id)).scalar()
         if rowid is None:
             return None
@@ -68,5 +75,5 @@ def erase_jobseeker(
         history = erase_history(conn, jobseeker_id)
         done = ErasureReceipt(receipt, rowid, 1, vectors, outcomes, entries, history)
         close_receipt(conn, receipt, done.removed())
-    checkpoint(store.engine)
+    checkpoint(store.engine, ERASED_TABLES)
     return done

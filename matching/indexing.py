@@ -113,6 +113,11 @@ class Indexer:
         return vec
 
     # ------------------------------------------------------------------ indexes
+    def revision(self, kind: Kind) -> int | None:
+        """The revision the kind's index reflects (None before it is opened), without a sync."""
+        index = self._indexes.get(kind)
+        return None if index is None else index.meta.revision
+
     def index(self, kind: Kind) -> VectorIndex | ShardedIndex:
         """The vector index of a kind, synced with the store."""
         with self._lock:

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -216,8 +217,18 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 
 
+def _no_nul(value: Any) -> Any:
+    """Refuse NUL characters in text (PostgreSQL cannot store them; no real text has one)."""
+    texts = value if isinstance(value, list | tuple) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("text must not contain NUL characters (\\u0000)")
+    return value
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    _text_without_nul = field_validator("*", mode="before")(_no_nul)
 
 
 class Jobseeker(_Record):

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from matching.changes import ChangeLog, bump, record_deletion
-from matching.database import chunks, open_engine, utc_now
+from matching.database import chunks, lock_for_writes, open_engine, utc_now
 from matching.directory import Directory
 from matching.fifo import FifoCache
 from matching.history import History
@@ -102,6 +102,7 @@ class Store:
             raise ValueError("duplicate ids in one upsert")
         rows = [_row_of(r, now, occupations or {}) for r in records]
         with self.engine.begin() as conn:
+            lock_for_writes(conn, kind)
             stored = self._stored(conn, kind, [r["id"] for r in rows])
             changed = [r for r in rows if r["id"] not in stored or stored[r["id"]][1] != r["data"]]
             if changed:
@@ -130,6 +131,7 @@ class Store:
         """Delete a record and its embeddings; True when it existed."""
         table = TABLES[kind]
         with self.engine.begin() as conn:
+            lock_for_writes(conn, kind)
             rowid = conn.execute(select(table.c.rowid).where(table.c.id == record_id)).scalar()
             if rowid is None:
                 return False

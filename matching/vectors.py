@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select
 
 from matching.changes import bump
-from matching.database import chunks
+from matching.database import chunks, lock_for_writes
 from matching.records import RECORD_CLASS, Kind, from_stored
 from matching.schema import TABLES, embeddings
 from matching.texts import record_text
@@ -94,6 +94,7 @@ class VectorStore:
         """Store vectors for (rowid, text_hash) items, replacing older ones, in one transaction."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         with self.engine.begin() as conn:
+            lock_for_writes(conn, kind)
             rev = bump(conn, kind) if prompt == "passage" else 0
             rows = [
                 {

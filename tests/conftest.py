@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from demo.world import DemoWorld, generate
 from matching.config import EMBEDDING_MODEL_NAME, Settings
 from matching.service import Matcher
 from models.embedder import Embedder, ensure_model
+from tests.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,6 +46,40 @@ def built_once(
             value = build(home)
             done.write_bytes(pickle.dumps(value))
     return home, pickle.loads(done.read_bytes())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database the store contract and API suites run on (default sqlite)",
+    )
+
+
+@pytest.fixture(scope="session")
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The backend chosen with `--store`."""
+    return request.config.getoption("--store")
+
+
+@pytest.fixture(scope="session")
+def postgres(store_backend: str) -> Iterator[PostgresServer | None]:
+    """The session's PostgreSQL server with `--store=postgresql`, else None."""
+    if store_backend != "postgresql":
+        yield None
+        return
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer | None, tmp_path: Path) -> str:
+    """A fresh, empty database on the chosen backend."""
+    return postgres.new_database() if postgres else f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -146,7 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.request_log import log_config
 
     settings = get_settings()
-    app = create_app(settings)
+    app = create_app(settings, follow=True)
     keys = settings.home / "demo" / "api_keys.txt"
     print(
         f"werkplek: http://{args.host}:{args.port}/werkplek/ (sign in with your key"
@@ -190,6 +190,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_database(args: argparse.Namespace) -> int:
+    """Every table of SRC_URL into the empty database DST_URL (across backends)."""
+    from matching.transfer import copy_database
+
+    report = copy_database(args.source, args.target)
+    print(json.dumps({"rows": report.rows}))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("prepare-model", help="convert the embedding model once").set_defaults(
         func=cmd_prepare_model
@@ -227,6 +236,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("backup", help="copy database, indexes and registry into FOLDER")
     s.add_argument("folder")
     s.set_defaults(func=cmd_backup)
+    s = sub.add_parser(
+        "copy-database", help="copy every table of SRC_URL into the empty database DST_URL"
+    )
+    s.add_argument("source", metavar="SRC_URL")
+    s.add_argument("target", metavar="DST_URL")
+    s.set_defaults(func=cmd_copy_database)
     s = sub.add_parser("restore", help="restore a backup FOLDER into a fresh data directory")
     s.add_argument("folder")
     s.set_defaults(func=cmd_restore)

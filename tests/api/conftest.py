@@ -22,8 +22,10 @@ from matching.directory import User
 from matching.geo import geography
 from matching.records import Kind
 from matching.service import Matcher
+from matching.transfer import copy_database
 from models.embedder import Embedder
 from tests.factories import vacancy
+from tests.postgres import PostgresServer
 
 
 @dataclass
@@ -48,14 +50,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def on_postgres(home: Path, postgres: PostgresServer) -> str:
+    """Move a data directory's SQLite database into a fresh PostgreSQL database (a logical
+    copy, rowids and revisions kept, so its saved indexes stay current); returns its URL."""
+    url = postgres.new_database()
+    copy_database(f"sqlite:///{home / 'werkmatch.db'}", url)
+    for path in home.glob("werkmatch.db*"):
+        path.unlink()  # nothing may read the SQLite copy by mistake
+    return url
+
+
 @contextmanager
 def serve_copy(
-    source: Path, tmp_path_factory, model_dir: Path, embedder: Embedder, **settings_args
+    source: Path,
+    tmp_path_factory,
+    model_dir: Path,
+    embedder: Embedder,
+    postgres: PostgresServer | None = None,
+    **settings_args,
 ) -> Iterator[Live]:
-    """A uvicorn server on a free loopback port over a copy of a data directory, with the
-    staff of `_staff` and a key for each."""
+    """A uvicorn server on a free loopback port over a copy of a data directory (its
+    database on `postgres` when given), with the staff of `_staff` and a key for each."""
     home = tmp_path_factory.mktemp("api") / "home"
     shutil.copytree(source, home)
+    if postgres is not None:
+        settings_args["database_url"] = on_postgres(home, postgres)
     settings = Settings(home=home, model_dir=model_dir, **settings_args)
     matcher = Matcher(settings, embedder=embedder)
     users = _staff(matcher)
@@ -81,10 +100,15 @@ def serve_copy(
 
 @pytest.fixture(scope="package")
 def live(
-    ranked_home: tuple[Path, dict], tmp_path_factory, model_dir: Path, embedder: Embedder
+    ranked_home: tuple[Path, dict],
+    tmp_path_factory,
+    model_dir: Path,
+    embedder: Embedder,
+    postgres: PostgresServer | None,
 ) -> Iterator[Live]:
-    """The API over HTTP with a trained champion ranker served, as in production."""
-    with serve_copy(ranked_home[0], tmp_path_factory, model_dir, embedder) as server:
+    """The API over HTTP with a trained champion ranker served, as in production (on
+    PostgreSQL with `--store=postgresql`)."""
+    with serve_copy(ranked_home[0], tmp_path_factory, model_dir, embedder, postgres) as server:
         yield server
 
 

@@ -36,8 +36,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def site(ranked_home, tmp_path_factory, model_dir, embedder) -> Iterator[Live]:
-    with serve_copy(ranked_home[0], tmp_path_factory, model_dir, embedder) as server:
+def site(ranked_home, tmp_path_factory, model_dir, embedder, postgres) -> Iterator[Live]:
+    with serve_copy(ranked_home[0], tmp_path_factory, model_dir, embedder, postgres) as server:
         yield server
 
 

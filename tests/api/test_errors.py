@@ -133,3 +133,45 @@ def test_concurrent_writes_and_shortlists_stay_consistent(live):
     ids = set(m.store.ids(Kind.JOBSEEKERS))
     assert {f"WZ-C{i}" for i in range(12)} <= ids
     assert len(m.serving.indexer.index(Kind.JOBSEEKERS)) == m.store.count(Kind.JOBSEEKERS)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/jobseekers", {"cv_text": "kok\u0000"}, "cv_text"),
+        ("/v1/jobseekers", {"skills": ["Lassen", "Heft\u0000ruck"]}, "skills.1"),
+        ("/v1/jobseekers", {"id": "WZ-\u0000"}, "id"),
+    ],
+)
+def test_nul_characters_are_422_naming_the_field(live, path, body, field):
+    """PostgreSQL cannot store NUL in text: refused at the door on every backend."""
+    with live.client("werkcoach") as wc:
+        r = wc.post(path, json={**good(), **body})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == [{"field": field, "reason": ANY_NUL}], r.text
+    assert live.matcher.store.get(Kind.JOBSEEKERS, "WZ-ERR") is None
+
+
+ANY_NUL = "text must not contain NUL characters (\\u0000)"
+
+
+def test_nul_in_query_form_and_bulk_rows_is_4xx(live):
+    with live.client("accountmanager") as am:
+        r = am.get("/v1/vacancies", params={"q": "kok\x00"})
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "q", r.text
+    with live.client("matchmaker") as mm:
+        r = mm.post(
+            "/v1/outcomes",
+            json={"vacancy_id": "VAC-000001", "jobseeker_id": "WZ-1", "outcome": "rejected",
+                  "reason": "te ver\u0000"},
+        )  # fmt: skip
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reason", r.text
+    row = {**good(), "id": "WZ-NULROW", "cv_text": "kok\x00 in de keuken"}
+    csv = ",".join(k for k in row if not isinstance(row[k], list)) + "\n"
+    csv += ",".join(str(v) for v in row.values() if not isinstance(v, list)) + "\n"
+    with live.client("werkcoach") as wc:
+        r = wc.post(
+            "/v1/jobseekers/bulk", content=csv.encode(), headers={"Content-Type": "text/csv"}
+        )
+    assert r.status_code < 500, r.text
+    assert live.matcher.store.get(Kind.JOBSEEKERS, "WZ-NULROW") is None

@@ -243,12 +243,14 @@ def test_labour_market_and_model_pages_show_figures(live):
         assert r.status_code == 303 and "herladen=1" in r.headers["location"]
 
 
-def test_secure_cookies_when_configured(ranked_home, tmp_path_factory, model_dir, embedder):
+def test_secure_cookies_when_configured(
+    ranked_home, tmp_path_factory, model_dir, embedder, postgres
+):
     from tests.api.conftest import serve_copy
 
     with (
         serve_copy(
-            ranked_home[0], tmp_path_factory, model_dir, embedder, secure_cookies=True
+            ranked_home[0], tmp_path_factory, model_dir, embedder, postgres, secure_cookies=True
         ) as server,
         httpx.Client(base_url=server.url) as c,
     ):

@@ -124,8 +124,10 @@ def test_an_old_data_directory_is_migrated_to_ids_that_are_never_reused(tmp_path
 
 
 def _drop_autoincrement(path: Path, table: str) -> None:
-    """Rewrite a table as releases before AUTOINCREMENT made it (rowids reusable)."""
+    """Rewrite a table as releases before AUTOINCREMENT made it (rowids reusable; nor had
+    they migrations)."""
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE alembic_version")
         (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name=?", (table,)).fetchone()
         conn.execute("PRAGMA writable_schema=ON")
         plain = ddl.replace("AUTOINCREMENT", "")

@@ -1,4 +1,5 @@
-"""The store's contract: every backend runs these (`STORE_BACKENDS`; SQLite today).
+"""The store's contract: every backend runs these (`pytest --store=postgresql` for
+PostgreSQL; SQLite by default).
 
 Tests named `test_sqlite_*` or taking `tmp_path` for their own file are SQLite-specific.
 """
@@ -19,23 +20,14 @@ from matching.records import Kind, Occupation
 from matching.store import Store
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
-STORE_BACKENDS = ["sqlite"]
 
-
-def store_url(backend: str, folder: Path) -> str:
-    """A fresh, empty database of `backend`."""
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'test.db'}"
-    raise ValueError(f"no test database for backend {backend!r}")
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return Store(store_url(request.param, tmp_path))
+@pytest.fixture
+def store(database_url: str) -> Store:
+    return Store(database_url)
 
 
 def test_sqlite_file_uses_wal(tmp_path: Path):
-    store = Store(store_url("sqlite", tmp_path))
+    store = Store(f"sqlite:///{tmp_path / 'test.db'}")
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert (tmp_path / "test.db").exists()
@@ -245,3 +237,43 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path):
             p.join(120)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0]
         assert Store(url).changes.revision(Kind.JOBSEEKERS) == 0
+
+
+def test_lookups_of_many_ids_stay_below_the_bound_parameter_limit(store: Store):
+    """IN lists are chunked (IN_CHUNK): 70,000 ids pass SQLite's 32,766 and PostgreSQL's
+    65,535 bound parameters per statement."""
+    rowids = store.upsert([jobseeker(id=f"WZ-{i}") for i in range(1200)])
+    asked = [f"WZ-{i}" for i in range(70_000)]
+    assert store.rowids(Kind.JOBSEEKERS, asked) == {f"WZ-{i}": r for i, r in enumerate(rowids)}
+    assert len(store.by_rowids(Kind.JOBSEEKERS, [*rowids, *range(10**6, 10**6 + 69_000)])) == 1200
+
+
+def _upsert_after(barrier: Any, url: str, worker: int) -> None:
+    store = Store(url)
+    barrier.wait()
+    for round_ in range(10):  # the same ids from every process, each time changed
+        store.upsert(
+            [jobseeker(id=f"WZ-{i}", hours_per_week=worker + round_ + 1) for i in range(5)]
+        )
+        store.upsert([jobseeker(id=f"WZ-{worker}-{round_}")])
+
+
+def test_concurrent_writers_keep_ids_unique_and_lose_no_write(database_url: str):
+    """Four processes (replicas, say) upserting the same and new ids at once: no error, one
+    row per id, and every revision bump accounted for."""
+    Store(database_url)  # the schema, before the race
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    procs = [
+        context.Process(target=_upsert_after, args=(barrier, database_url, w)) for w in range(4)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    store = Store(database_url)
+    ids = store.ids(Kind.JOBSEEKERS)
+    assert len(ids) == len(set(ids)) == 5 + 40
+    assert len(set(store.rowids(Kind.JOBSEEKERS, ids).values())) == 45
+    assert store.changes.revision(Kind.JOBSEEKERS) >= 40 + 1  # every new id bumped it
