@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
 
 from matching.records import Kind
@@ -65,6 +67,8 @@ def create_schema(engine: Engine) -> None:
     database made before migrations (no `alembic_version`, by the `create_schema` of
     werkmatch 0.1) is first brought to revision 0001 in place, its rows kept, and stamped.
     """
+    if _up_to_date(engine):
+        return  # the common case: no write lock, no migration scripts loaded
     with engine.connect() as conn:
         _lock_schema(conn)
         tables = set(inspect(conn).get_table_names())
@@ -77,6 +81,25 @@ def create_schema(engine: Engine) -> None:
             if kind.value not in existing:
                 conn.execute(insert(revisions).values(kind=kind.value, revision=0))
         conn.commit()
+
+
+def _up_to_date(engine: Engine) -> bool:
+    """Whether the database is at the newest revision with every revision counter (read
+    without a lock: a database that is up to date stays so)."""
+    with engine.connect() as conn:
+        if not {"alembic_version", "revisions"} <= set(inspect(conn).get_table_names()):
+            return False
+        version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+        kinds = {r[0] for r in conn.execute(select(revisions.c.kind))}
+        return list(version) == [_head()] and kinds >= {k.value for k in Kind}
+
+
+@lru_cache(maxsize=1)
+def _head() -> str:
+    """The newest migration's revision id (read once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(config).get_current_head())
 
 
 def _lock_schema(conn: Any) -> None:

@@ -94,13 +94,19 @@ def test_education_ranks_follow_nlqf():
 # ----------------------------------------------------------------- properties
 PC4S = geography().codes
 
+
+def texts(**bounds) -> st.SearchStrategy[str]:
+    """Text a record may hold: any characters but NUL (refused: PostgreSQL cannot store it)."""
+    return st.text(st.characters(blacklist_characters="\x00"), **bounds)
+
+
 valid_jobseekers = st.builds(
     dict,
     id=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True),
-    cv_text=st.text(max_size=300),
-    desired_occupation=st.text(min_size=1, max_size=80).filter(lambda s: s.strip()),
+    cv_text=texts(max_size=300),
+    desired_occupation=texts(min_size=1, max_size=80).filter(lambda s: s.strip()),
     skills=st.lists(
-        st.text(min_size=1, max_size=30).filter(lambda s: s.strip() and not set(s) & set(";|\n")),
+        texts(min_size=1, max_size=30).filter(lambda s: s.strip() and not set(s) & set(";|\n")),
         max_size=8,
     ),
     education=st.sampled_from([e.value for e in EducationLevel]),
@@ -110,6 +116,19 @@ valid_jobseekers = st.builds(
     hours_per_week=st.floats(1, 60),
     months_unemployed=st.integers(0, 600),
 )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    valid_jobseekers,
+    st.sampled_from(["cv_text", "desired_occupation"]),
+    texts(max_size=20),
+    texts(max_size=20),
+)
+def test_a_nul_anywhere_in_a_text_is_refused_naming_its_field(data, field, before, after):
+    with pytest.raises(ValidationError) as refused:
+        Jobseeker.model_validate({**data, field: f"{before}\x00{after}"})
+    assert [d["field"] for d in describe_errors(refused.value)] == [field]
 
 
 @settings(max_examples=150, deadline=None)
