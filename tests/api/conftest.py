@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +25,7 @@ from matching.service import Matcher
 from matching.transfer import copy_database
 from models.embedder import Embedder
 from tests.factories import vacancy
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, free_port
 
 
 @dataclass
@@ -44,10 +44,18 @@ class Live:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def wait_healthy(proc: subprocess.Popen, url: str, log: Path, seconds: float) -> None:
+    """Wait until the server process at `url` answers /health (its log if it dies first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"server did not answer /health in {seconds} s"
+        time.sleep(0.3)
 
 
 def on_postgres(home: Path, postgres: PostgresServer) -> str:
@@ -83,7 +91,7 @@ def serve_copy(
         for name, user in users.items()
     }
     app = create_app(settings, matcher)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -19,9 +19,9 @@ from matching.directory import User
 from matching.geo import geography
 from matching.store import Store
 from models.registry import CHAMPION, MODEL_NAME, champion_version, configure, promote
-from tests.api.conftest import _free_port, on_postgres
+from tests.api.conftest import on_postgres, wait_healthy
 from tests.factories import jobseeker, vacancy
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, free_port
 
 BOUND_S = 5.0  # the propagation bound the test holds the replicas to
 
@@ -39,7 +39,7 @@ def server(postgres: PostgresServer | None) -> Iterator[PostgresServer]:
 
 
 def _start(home: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
@@ -48,19 +48,6 @@ def _start(home: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen
             stderr=subprocess.STDOUT,
         )
     return proc, f"http://127.0.0.1:{port}"
-
-
-def _wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 300
-    while True:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "replica did not start"
-        time.sleep(0.3)
 
 
 def _keys(url: str) -> dict[str, str]:
@@ -106,7 +93,7 @@ def replicas(ranked_home, server, tmp_path_factory, model_dir):
     started = [_start(h, env, root / f"{h.name}.log") for h in homes]
     try:
         for (proc, base), home in zip(started, homes, strict=True):
-            _wait_healthy(proc, base, root / f"{home.name}.log")
+            wait_healthy(proc, base, root / f"{home.name}.log", 300)
         yield started[0][1], started[1][1], keys, tracking, homes[0], version
     finally:
         for proc, _ in started:

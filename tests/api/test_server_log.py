@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,15 +18,11 @@ import pytest
 from matching.config import Settings
 from matching.directory import User
 from matching.store import Store
+from tests.api.conftest import wait_healthy
 from tests.factories import jobseeker
+from tests.postgres import free_port
 
 SECRET_CV = "Mijn BSN is 123456782 en ik woon op de Geheimstraat 7 in Zwijndrecht"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,7 @@ def served(world_home: Path, tmp_path_factory, model_dir: Path):
         "admin": store.ledger.create_key("admin", "log test").key,
     }
     log = home.parent / "server.log"
-    port = _port()
+    port = free_port()
     env = {
         **os.environ,
         "WERKMATCH_HOME": str(home),
@@ -59,16 +54,7 @@ def served(world_home: Path, tmp_path_factory, model_dir: Path):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        wait_healthy(proc, url, log, 180)
         yield url, home, log, keys
     finally:
         proc.terminate()
