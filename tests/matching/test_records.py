@@ -96,8 +96,11 @@ PC4S = geography().codes
 
 
 def texts(**bounds) -> st.SearchStrategy[str]:
-    """Text a record may hold: any characters but NUL (refused: PostgreSQL cannot store it)."""
-    return st.text(st.characters(blacklist_characters="\x00"), **bounds)
+    """Text a record may hold: any characters but NUL (refused: PostgreSQL cannot store it)
+    and lone surrogates (no valid Unicode string: refused as `string_unicode`)."""
+    return st.text(
+        st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), **bounds
+    )
 
 
 valid_jobseekers = st.builds(
@@ -128,6 +131,14 @@ valid_jobseekers = st.builds(
 def test_a_nul_anywhere_in_a_text_is_refused_naming_its_field(data, field, before, after):
     with pytest.raises(ValidationError) as refused:
         Jobseeker.model_validate({**data, field: f"{before}\x00{after}"})
+    assert [d["field"] for d in describe_errors(refused.value)] == [field]
+
+
+@settings(max_examples=50, deadline=None)
+@given(valid_jobseekers, st.sampled_from(["cv_text", "desired_occupation"]), texts(max_size=20))
+def test_a_lone_surrogate_is_refused_naming_its_field(data, field, before):
+    with pytest.raises(ValidationError) as refused:
+        Jobseeker.model_validate({**data, field: f"{before}\ud800"})
     assert [d["field"] for d in describe_errors(refused.value)] == [field]
 
 
