@@ -20,6 +20,7 @@ class EscoOccupation:
     label: str  # Dutch preferred label
     alt_labels: tuple[str, ...]
     description: str
+    hidden_labels: tuple[str, ...] = ()  # misspellings and outdated forms: never shown
 
 
 class Taxonomy:
@@ -28,13 +29,14 @@ class Taxonomy:
     def __init__(self, occupations: pl.DataFrame, isco_groups: pl.DataFrame) -> None:
         self.occupations: dict[str, EscoOccupation] = {}
         for row in occupations.iter_rows(named=True):
-            alts = tuple(a.strip() for a in (row["altLabels"] or "").split("\n") if a.strip())
+            alts = _lines(row["altLabels"])
             self.occupations[row["conceptUri"]] = EscoOccupation(
                 uri=row["conceptUri"],
                 isco=row["iscoGroup"],
                 label=row["preferredLabel"],
                 alt_labels=alts,
                 description=row["description"] or "",
+                hidden_labels=_lines(row["hiddenLabels"]),
             )
         self.isco_labels: dict[str, str] = dict(
             zip(isco_groups["code"], isco_groups["preferredLabel"], strict=True)
@@ -54,6 +56,11 @@ class Taxonomy:
         return self.isco_labels.get(code)
 
 
+def _lines(cell: str | None) -> tuple[str, ...]:
+    """The non-empty lines of a multi-valued ESCO cell."""
+    return tuple(a.strip() for a in (cell or "").split("\n") if a.strip())
+
+
 def _read_csv(name: str, **kwargs) -> pl.DataFrame:
     with resources.as_file(resources.files("matching") / "data" / "esco" / name) as path:
         return pl.read_csv(path, **kwargs)
@@ -64,7 +71,14 @@ def taxonomy() -> Taxonomy:
     """The ESCO taxonomy shipped in `matching/data/esco` (loaded once)."""
     occupations = _read_csv(
         "occupations_nl.csv",
-        columns=["conceptUri", "iscoGroup", "preferredLabel", "altLabels", "description"],
+        columns=[
+            "conceptUri",
+            "iscoGroup",
+            "preferredLabel",
+            "altLabels",
+            "hiddenLabels",
+            "description",
+        ],
         schema_overrides={"iscoGroup": pl.Utf8},
     ).with_columns(pl.col("iscoGroup").str.zfill(4))
     isco = _read_csv(

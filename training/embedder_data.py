@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from eval.title_sets import held_out_occupations
 from matching.lexical import clean_title
 from matching.taxonomy import taxonomy
 
@@ -60,16 +61,6 @@ def occupation_frame() -> pl.DataFrame:
             "description": [o.description for o in occ],
         }
     )
-
-
-def held_out_occupations(uris: list[str], share: float, seed: int) -> frozenset[str]:
-    """The occupations whose seeded hash falls below `share` (stable under reordering)."""
-
-    def unit(uri: str) -> float:
-        digest = hashlib.blake2b(f"{seed}:{uri}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64
-
-    return frozenset(u for u in uris if unit(u) < share)
 
 
 def description_opening(text: str, limit: int = DESCRIPTION_CHARS) -> str:
