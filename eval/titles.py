@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -13,7 +14,9 @@ import numpy as np
 
 from eval.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from matching.timing import stage
-from matching.titles import SIGNALS, TitleRanker, dense, fuse
+from matching.title_rerank import TitleMatcherSettings
+from matching.title_vectors import TitleVectorCache
+from matching.titles import SIGNALS, TitleRanker, dense, standardise, top_columns
 
 RUN_TAG = "werkmatch"
 
@@ -110,94 +113,86 @@ def read_benchmark(folder: Path | None = None):
 
 def run_from_scores(qids, ids, scores, top: int = 100) -> dict[str, list[str]]:
     """A run (qid -> the `top` ids by score) from a (queries x corpus) score matrix."""
-    order = np.argsort(-dense(scores), axis=1, kind="stable")[:, :top]
+    order = top_columns(dense(scores), top)
     return {q: [ids[j] for j in row] for q, row in zip(qids, order, strict=True)}
 
 
-def title_ranker(embedder, cache_dir: Path | None = None) -> TitleRanker:
-    """The fused title ranker with all signals (the taxonomy one needs the ESCO index)."""
+def title_ranker(
+    embedder,
+    cache_dir: Path | None = None,
+    settings: TitleMatcherSettings | None = None,
+    unknown_labels: frozenset[str] = frozenset(),
+) -> TitleRanker:
+    """The title ranker with all signals (the taxonomy one needs the ESCO index, less
+    `unknown_labels`), corpus vectors cached by text, and `settings` (fusion weights, second
+    stage) when given."""
     from matching.occupations import OccupationIndex
 
-    return TitleRanker(embedder, occupations=OccupationIndex(embedder, cache_dir))
+    occupations = OccupationIndex(embedder, cache_dir, unknown_labels)
+    cache = None
+    if cache_dir is not None:
+        cache = TitleVectorCache(embedder, cache_dir)
+        cache.add(occupations.ranker.titles_, occupations.ranker.vectors_)  # ESCO's, once
+    ranker = TitleRanker(embedder, occupations=occupations, vector_cache=cache)
+    if settings is not None:
+        ranker.weights, ranker.second_stage = dict(settings.weights), settings.second_stage
+    return ranker
 
 
-def normalise_throughput(index, titles: Sequence[str], warmup: int = 128) -> dict[str, float]:
-    """Titles per second of `OccupationIndex.normalise` on distinct titles, after warm-up
-    on the first `warmup` of them; the timed ones were never seen (no cache hits)."""
-    distinct = list(dict.fromkeys(titles))
-    index.normalise(distinct[:warmup])
-    timed = distinct[warmup:]
-    with stage() as took:
-        index.normalise(timed)
-    seconds = took.seconds
-    return {"titles": len(timed), "seconds": seconds, "titles_per_s": len(timed) / seconds}
+QUERY_BATCH = 256  # queries scored together: one encoder batch, bounded score matrices
 
 
-def benchmark(
-    embedder, folder: Path | None = None, step: float = 0.1, cache_dir: Path | None = None
-) -> dict:
-    """Every signal alone, every weighting on a grid, and the shipped default fusion."""
-    from matching.titles import DEFAULT_WEIGHTS
+def rank_corpus(embedder, cache_dir, matcher, queries, corpus, top: int = 100) -> Iterator[str]:
+    """TREC run lines of `queries` against `corpus`, in batches; queries without a title are
+    reported on stderr and skipped; timings go to stderr too."""
+    from matching.titles import EmptyTitleError
 
-    queries, corpus, qrels = read_benchmark(folder)
-    ranker = title_ranker(embedder, cache_dir).fit([c for c, _ in corpus], [t for _, t in corpus])
-    speed = normalise_throughput(ranker.occupations, [t for _, t in corpus])
-    qids = [q for q, _ in queries]
-    raw = ranker.signal_scores([t for _, t in queries])
-    ids = ranker.ids_
-    rows = {}
-    for s in SIGNALS:
-        rows[s] = evaluate_run(run_from_scores(qids, ids, raw[s]), qrels).row()
-    grid = []
+    with stage() as fitting:
+        ranker = title_ranker(embedder, cache_dir, matcher)
+        ranker.fit([c for c, _ in corpus], [t for _, t in corpus])
+    valid = []
+    for qid, title in queries:
+        try:
+            ranker.clean([title])
+            valid.append((qid, title))
+        except EmptyTitleError as exc:
+            print(f"warning: query {qid}: {exc}", file=sys.stderr)
+    with stage() as ranking:
+        for i in range(0, len(valid), QUERY_BATCH):
+            part = valid[i : i + QUERY_BATCH]
+            ranked = ranker.rank([t for _, t in part], top=top)
+            yield from trec_lines([q for q, _ in part], ranked)
+    stages = "fusion + second stage" if ranker.second_stage else "fusion"
+    print(
+        f"ranked {len(valid)} queries against {len(corpus)} titles ({stages}): corpus "
+        f"{fitting.seconds:.1f} s, queries {ranking.seconds:.1f} s "
+        f"({len(valid) / max(ranking.seconds, 1e-9):.0f}/s)",
+        file=sys.stderr,
+    )
+
+
+def fusion_grid(raw: dict, qids, ids, qrels, step: float = 0.1) -> list[tuple[dict, dict]]:
+    """(weights, metrics) for every weighting of two or more signals on a simplex grid.
+
+    Each signal is standardised once; a weighting's fused scores are then the weighted sum
+    of the z-scores, which is what `fuse` computes.
+    """
+    names = [s for s in SIGNALS if s in raw]
+    z = {s: standardise(raw[s]) for s in names}
     ticks = np.round(np.arange(0, 1 + 1e-9, step), 3)
-    for a, b, c in itertools.product(ticks, ticks, ticks):
-        d = float(round(1 - a - b - c, 3))
-        if d < -1e-9:
+    grid = []
+    for head in itertools.product(ticks, repeat=len(names) - 1):
+        last = float(round(1 - sum(head), 3))
+        if last < -1e-9:
             continue
-        w = {"embedding": float(a), "char": float(b), "compound": float(c), "taxonomy": d}
+        w = dict(zip(names, [*map(float, head), max(last, 0.0)], strict=True))
         if sum(v > 0 for v in w.values()) < 2:
             continue
-        m = evaluate_run(run_from_scores(qids, ids, fuse(raw, w)), qrels).row()
-        grid.append((w, m))
-    singles = [rows[s] for s in SIGNALS]
-    beating = [w for w, m in grid if all(m[k] > max(x[k] for x in singles) for k in m)]
-    best_w, best_m = max(grid, key=lambda wm: (wm[1]["mrr"], wm[1]["ndcg@10"]))
-    rows["fused (default weights)"] = evaluate_run(
-        run_from_scores(qids, ids, fuse(raw, DEFAULT_WEIGHTS)), qrels
-    ).row()
-    rows["fused (best on grid)"] = best_m
-    return {
-        "rows": rows,
-        "best_weights": best_w,
-        "default_weights": DEFAULT_WEIGHTS,
-        "queries": len(qrels),
-        "corpus": len(corpus),
-        "grid": len(grid),
-        "grid_beating_every_signal": len(beating),
-        "normalise_speed": speed,
-        "embedder": {"model_id": embedder.model_id, "precision": embedder.precision},
-    }
+        total = sum(np.float32(v) * z[s] for s, v in w.items() if v > 0)
+        grid.append((w, evaluate_run(run_from_scores(qids, ids, total), qrels).row()))
+    return grid
 
 
-def markdown_table(result: dict) -> str:
-    lines = ["| signal | MRR | NDCG@10 | Recall@10 |", "|---|---|---|---|"]
-    for name, m in result["rows"].items():
-        lines.append(f"| {name} | {m['mrr']:.3f} | {m['ndcg@10']:.3f} | {m['recall@10']:.3f} |")
-    w = result["best_weights"]
-    lines += [
-        "",
-        f"{result['queries']} queries, {result['corpus']} corpus titles. Best grid weights: "
-        f"{w}; shipped defaults: {result['default_weights']}. "
-        f"{result['grid_beating_every_signal']} of {result['grid']} weightings on the grid beat "
-        "every single signal on all three metrics.",
-    ]
-    if "normalise_speed" in result:
-        sp, e = result["normalise_speed"], result["embedder"]
-        lines += [
-            "",
-            f"Normalising the {sp['titles']:,} distinct corpus titles to ESCO occupations "
-            "(fused signals against every Dutch ESCO label): "
-            f"**{sp['titles_per_s']:.0f} titles/s** after warm-up "
-            f"({e['model_id']}, {e['precision']} matrix products).",
-        ]
-    return "\n".join(lines)
+def best_weights(grid: list[tuple[dict, dict]]) -> dict[str, float]:
+    """The weighting with the best MRR, then NDCG@10."""
+    return max(grid, key=lambda wm: (wm[1]["mrr"], wm[1]["ndcg@10"]))[0]

@@ -88,12 +88,18 @@ def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
 class OccupationIndex:
     """ESCO labels, their occupations and vectors; maps titles to occupations."""
 
-    def __init__(self, embedder, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, embedder, cache_dir: Path | None = None, without: frozenset[str] = frozenset()
+    ) -> None:
+        """`without`: cleaned label texts to leave out (an evaluation's held-out titles)."""
         tax = taxonomy()
         self.uris = list(tax.occupations)
-        self.labels, self.owner = esco_labels()
-        self.isco = np.array([o.isco for o in tax.occupations.values()])
+        labels, owner = esco_labels()
         vectors = label_vectors(embedder, cache_dir)
+        keep = np.array([(clean_title(t) or t.lower()) not in without for t in labels], bool)
+        self.labels, self.owner = [t for t, k in zip(labels, keep, strict=True) if k], owner[keep]
+        vectors = vectors[keep]
+        self.isco = np.array([o.isco for o in tax.occupations.values()])
         self.ranker = TitleRanker(embedder).fit(
             [str(i) for i in range(len(self.labels))], self.labels, vectors=vectors
         )
@@ -101,6 +107,7 @@ class OccupationIndex:
         # are listed occupation by occupation, so pooling needs no reordering
         assert np.all(np.diff(self.owner) >= 0)
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.owner) != 0])
+        self._present = self.owner[self._starts]  # occupations with a label left
         self._hierarchy = self._hierarchy_matrix()
         self._cache: FifoCache[str, OccupationMatch | None] = FifoCache(CACHE_SIZE)
 
@@ -117,11 +124,19 @@ class OccupationIndex:
         return sparse.csr_matrix((vals, (rows, cols)), shape=(n, n + nu + len(minors)))
 
     def _pool(self, scores: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(scores, self._starts, axis=1)
+        pooled = np.maximum.reduceat(scores, self._starts, axis=1)
+        if len(self._present) == len(self.uris):
+            return pooled
+        full = np.full((len(scores), len(self.uris)), -np.inf, dtype=pooled.dtype)
+        full[:, self._present] = pooled
+        return full
 
-    def occupation_scores(self, titles: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Fused score per occupation (n_titles, n_occupations), and each signal's best label."""
-        raw = self.ranker.signal_scores(titles)
+    def occupation_scores(
+        self, titles: list[str], vectors: np.ndarray | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Fused score per occupation (n_titles, n_occupations), and each signal's best label;
+        `vectors`: the titles' `query:` embeddings, when the caller has them."""
+        raw = self.ranker.signal_scores(titles, vectors=vectors)
         best = {name: dense(values.max(axis=1)).ravel() for name, values in raw.items()}
         return self._pool(fuse(raw, self.ranker.weights)), best
 
@@ -166,14 +181,24 @@ class OccupationIndex:
             )
         return out
 
-    def profiles(self, titles: list[str], temperature: float = 1.0) -> sparse.csr_matrix:
-        """Unit-norm vectors over occupations and ISCO groups (softmax over the top ten)."""
-        pooled, _ = self.occupation_scores(titles)
+    def profiles(
+        self, titles: list[str], vectors: np.ndarray | None = None, chunk: int = 512
+    ) -> sparse.csr_matrix:
+        """Unit-norm vectors over occupations and ISCO groups (softmax over the top ten),
+        scored `chunk` titles at a time so that wide corpora keep small score matrices."""
+        parts = [
+            self._profiles(
+                titles[i : i + chunk], None if vectors is None else vectors[i : i + chunk]
+            )
+            for i in range(0, len(titles), chunk)
+        ]
+        return sparse.vstack(parts, format="csr") if parts else self._hierarchy[:0]
+
+    def _profiles(self, titles: list[str], vectors: np.ndarray | None) -> sparse.csr_matrix:
+        pooled, _ = self.occupation_scores(titles, vectors)
         n = len(titles)
-        top = np.argsort(-pooled, axis=1)[:, :TOP]
-        weights = np.exp(
-            (np.take_along_axis(pooled, top, 1) - pooled.max(1, keepdims=True)) / temperature
-        )
+        top = np.argpartition(-pooled, TOP - 1, axis=1)[:, :TOP]  # order inside: irrelevant
+        weights = np.exp(np.take_along_axis(pooled, top, 1) - pooled.max(1, keepdims=True))
         weights /= weights.sum(1, keepdims=True)
         dist = sparse.csr_matrix(
             (weights.ravel(), (np.repeat(np.arange(n), TOP), top.ravel())),

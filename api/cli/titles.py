@@ -1,8 +1,9 @@
-"""Title commands: rank-titles (TREC run), eval-titles, title-benchmark."""
+"""Title commands: rank-titles (TREC run), train-titles, eval-titles, title-benchmark."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -11,24 +12,38 @@ from matching.config import get_settings
 
 
 def cmd_rank_titles(args: argparse.Namespace) -> int:
-    from eval.titles import read_titles, title_ranker, trec_lines
-    from matching.titles import EmptyTitleError
+    from eval.titles import rank_corpus, read_titles
+    from matching.title_rerank import TitleMatcherSettings
 
     try:
         queries, corpus = read_titles(Path(args.queries)), read_titles(Path(args.corpus))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ranker = title_ranker(named_or_served_embedder(), get_settings().cache_dir)
-    ranker.fit([c for c, _ in corpus], [t for _, t in corpus])
-    for qid, title in queries:
-        try:
-            ranked = ranker.rank([title], top=args.top)
-        except EmptyTitleError as exc:
-            print(f"warning: query {qid}: {exc}", file=sys.stderr)
-            continue
-        for line in trec_lines([qid], ranked):
-            print(line)
+    embedder = named_or_served_embedder(args.embedder)
+    cache_dir = get_settings().cache_dir
+    matcher = None if args.first_stage else TitleMatcherSettings.load(cache_dir, embedder.model_id)
+    for line in rank_corpus(embedder, cache_dir, matcher, queries, corpus, args.top):
+        print(line)
+    return 0
+
+
+def cmd_train_titles(args: argparse.Namespace) -> int:
+    from training.train_titles import train_title_matcher
+
+    embedder = named_or_served_embedder(args.embedder)
+    settings = train_title_matcher(embedder, get_settings().cache_dir, args.train_occupations)
+    r = settings.report
+    print(f"embedder: {embedder.model_id}")
+    print(
+        f"fusion weights (chosen on {r['validation_queries']} validation titles): "
+        f"{settings.weights}"
+    )
+    for name in ("validation_first_stage", "validation_second_stage"):
+        m = r[name]
+        print(f"{name}: MRR {m['mrr']:.3f}  NDCG@10 {m['ndcg@10']:.3f}  R@10 {m['recall@10']:.3f}")
+    kept = "kept" if settings.second_stage else "not kept (no gain on validation)"
+    print(f"second stage: {kept}; {r['seconds']:.0f} s")
     return 0
 
 
@@ -48,11 +63,16 @@ def cmd_eval_titles(args: argparse.Namespace) -> int:
 
 
 def cmd_title_benchmark(args: argparse.Namespace) -> int:
-    from eval.titles import benchmark, markdown_table
+    from eval.title_benchmark import benchmark, markdown_report
 
     embedder = named_or_served_embedder(args.embedder)
-    table = markdown_table(benchmark(embedder, cache_dir=get_settings().cache_dir))
-    text = "# Title ranking on the development benchmark (jobtitle-sim-nl)\n\n" + table + "\n"
+    result = benchmark(embedder, get_settings().cache_dir)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    text = "# Title matching: development set and held-out occupations\n\n" + markdown_report(
+        result
+    )
     if args.write:
         Path(args.write).write_text(text)
     print(text)
@@ -64,12 +84,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--queries", required=True, help="id<TAB>title file")
     s.add_argument("--corpus", required=True, help="id<TAB>title file")
     s.add_argument("--top", type=int, default=100)
+    s.add_argument("--embedder", help="'base' or a registered version (default: the served one)")
+    s.add_argument(
+        "--first-stage", action="store_true", help="fusion with the shipped weights only"
+    )
     s.set_defaults(func=cmd_rank_titles)
+    s = sub.add_parser(
+        "train-titles", help="fusion weights and second stage of the title matcher, per embedder"
+    )
+    s.add_argument("--embedder", help="'base' or a registered version (default: the served one)")
+    s.add_argument(
+        "--train-occupations", type=int, default=900, help="training occupations (all their titles)"
+    )
+    s.set_defaults(func=cmd_train_titles)
     s = sub.add_parser("eval-titles", help="MRR, NDCG@10, Recall@10 of a TREC run")
     s.add_argument("--run", required=True)
     s.add_argument("--qrels", required=True)
     s.set_defaults(func=cmd_eval_titles)
-    s = sub.add_parser("title-benchmark", help="each signal and the fusion on the dev set")
-    s.add_argument("--write", help="also write the Markdown table to this file")
+    s = sub.add_parser(
+        "title-benchmark", help="signals, fusion, second stage and speed: dev and held-out sets"
+    )
+    s.add_argument("--write", help="also write the Markdown report to this file")
+    s.add_argument("--json", action="store_true", help="print the figures as JSON")
     s.add_argument("--embedder", help="'base' or a registered version (default: the served one)")
     s.set_defaults(func=cmd_title_benchmark)
