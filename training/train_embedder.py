@@ -34,6 +34,7 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from eval.title_sets import TEST_SHARE, VALIDATION_SHARE
 from matching.config import Settings
 from matching.embedders import EmbedderRef, base_embedder, load_embedder, target_embedder
 from matching.occupations import esco_labels, label_vectors
@@ -68,7 +69,9 @@ class FineTuneConfig:
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.1
     seed: int = 0
-    held_out_share: float = 0.1
+    # the title sets' test and validation occupations (eval.title_sets): the title matcher
+    # chooses its fusion on validation titles, so the embedder must not have seen them either
+    held_out_share: float = TEST_SHARE + VALIDATION_SHARE
     max_pairs: int | None = None  # per dataset, for quick runs
     max_steps: int = -1
     unit_weight: float = 0.3  # ISCO unit group pairs are weaker positives

@@ -169,3 +169,28 @@ def test_taxonomy_signal_does_not_know_held_out_queries(embedder, cache_dir, hel
     )
     (match,) = index.normalise(["kok"])  # every occupation still scores: pooling kept aligned
     assert match is not None and match.isco == full.normalise(["kok"])[0].isco
+
+
+def test_benchmark_rows_on_the_development_set(embedder, cache_dir):
+    from eval.title_benchmark import dev_set, markdown_report, measure_set
+
+    dev = dev_set()
+    hard = {q for q, _ in dev.queries} - dev.exact()
+    assert 0 < len(hard) < len(dev.queries)  # dev has both kinds of query
+    out = measure_set(embedder, cache_dir, dev, None, grid_step=0.25)
+    assert out["hard"] == len(hard) and out["queries"] == len(dev.queries)
+    rows = out["rows"]
+    assert {"embedding", "char", "compound", "taxonomy", "fused (shipped weights)"} <= set(rows)
+    assert "fused + second stage (served)" not in rows  # no trained matcher given
+    for m in rows.values():
+        assert 0 <= m["no_exact_label"]["mrr"] <= 1 and 0 <= m["all"]["ndcg@10"] <= 1
+    assert out["queries_per_s"] > 0
+    result = {
+        "sets": {"dev": out, "held-out": out},
+        "second_stage": False,
+        "encode_titles_per_s": 1.0,
+        "normalise_titles_per_s": 1.0,
+        "embedder": {"model_id": embedder.model_id, "precision": embedder.precision},
+    }
+    text = markdown_report(result)
+    assert "| embedding |" in text and "queries/s" in text
