@@ -128,7 +128,8 @@ class TitleRanker:
         self.char_t_ = transform(self.titles_).T.tocsr()
         self.compound_t_ = compound.T.tocsr()
         self.vectors_ = None
-        if self.embedder is not None and self.weights.get("embedding", 0) > 0:
+        stage_wants = self.second_stage is not None and "embedding" in self.second_stage.signals
+        if self.embedder is not None and (self.weights.get("embedding", 0) > 0 or stage_wants):
             self.vectors_ = vectors if vectors is not None else self._corpus_vectors()
         self.profiles_ = (
             self.occupations.profiles(self.titles_, vectors=self.vectors_)
