@@ -19,6 +19,7 @@ from eval.titles import (
     best_weights,
     evaluate_run,
     fusion_grid,
+    rank_batched,
     read_benchmark,
     run_from_scores,
     title_ranker,
@@ -62,11 +63,7 @@ def measure_set(embedder, cache_dir, title_set: TitleSet, matcher, grid_step: fl
     for name, w in fusions.items():
         rows[name] = _rows(run_from_scores(qids, ids, fuse(raw, w)), title_set, hard)
     with stage() as ranking:
-        ranked = [
-            r
-            for i in range(0, len(texts), QUERY_BATCH)
-            for r in ranker.rank(texts[i : i + QUERY_BATCH])
-        ]
+        ranked = rank_batched(ranker, texts)
     if ranker.second_stage is not None:
         run = {q: r.ids for q, r in zip(qids, ranked, strict=True)}
         rows["fused + second stage (served)"] = _rows(run, title_set, hard)

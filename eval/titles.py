@@ -142,6 +142,15 @@ def title_ranker(
 QUERY_BATCH = 256  # queries scored together: one encoder batch, bounded score matrices
 
 
+def rank_batched(ranker: TitleRanker, texts: Sequence[str], top: int = 100) -> list:
+    """`ranker.rank` over `texts` in batches of QUERY_BATCH (what `rank-titles` serves)."""
+    return [
+        r
+        for i in range(0, len(texts), QUERY_BATCH)
+        for r in ranker.rank(texts[i : i + QUERY_BATCH], top)
+    ]
+
+
 def rank_corpus(embedder, cache_dir, matcher, queries, corpus, top: int = 100) -> Iterator[str]:
     """TREC run lines of `queries` against `corpus`, in batches; queries without a title are
     reported on stderr and skipped; timings go to stderr too."""
@@ -158,10 +167,8 @@ def rank_corpus(embedder, cache_dir, matcher, queries, corpus, top: int = 100) -
         except EmptyTitleError as exc:
             print(f"warning: query {qid}: {exc}", file=sys.stderr)
     with stage() as ranking:
-        for i in range(0, len(valid), QUERY_BATCH):
-            part = valid[i : i + QUERY_BATCH]
-            ranked = ranker.rank([t for _, t in part], top=top)
-            yield from trec_lines([q for q, _ in part], ranked)
+        ranked = rank_batched(ranker, [t for _, t in valid], top)
+    yield from trec_lines([q for q, _ in valid], ranked)
     stages = "fusion + second stage" if ranker.second_stage else "fusion"
     print(
         f"ranked {len(valid)} queries against {len(corpus)} titles ({stages}): corpus "

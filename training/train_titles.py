@@ -16,7 +16,14 @@ import numpy as np
 from lightgbm import LGBMRanker
 
 from eval.title_sets import TitleSet, esco_title_set
-from eval.titles import best_weights, evaluate_run, fusion_grid, run_from_scores, title_ranker
+from eval.titles import (
+    best_weights,
+    evaluate_run,
+    fusion_grid,
+    rank_batched,
+    run_from_scores,
+    title_ranker,
+)
 from matching.timing import stage
 from matching.title_rerank import TOP_K, SecondStage, TitleMatcherSettings, candidate_features
 from matching.titles import SIGNALS, TitleRanker, fuse, top_columns
@@ -57,19 +64,11 @@ def fit_second_stage(
     return SecondStage(model, tuple(sorted(raw)), TOP_K)
 
 
-def second_stage_run(ranker: TitleRanker, raw: dict, weights: dict, title_set: TitleSet, stage_):
-    """The run of the first stage re-ordered by `stage_` (rank 1-100)."""
-    fused = fuse(raw, weights)
-    cols = top_columns(fused, 100)
-    queries = ranker.clean([t for _, t in title_set.queries])
-    k = min(stage_.top_k, cols.shape[1])
-    cols[:, :k], _ = stage_.reorder(
-        raw, fused, cols[:, :k], queries, ranker.titles_, ranker.decompounder_
-    )
-    return {
-        q: [ranker.ids_[j] for j in row]
-        for (q, _), row in zip(title_set.queries, cols, strict=True)
-    }
+def served_run(ranker: TitleRanker, title_set: TitleSet, weights: dict, stage_) -> dict:
+    """The run the matcher would serve with these weights and second stage (top 100)."""
+    ranker.weights, ranker.second_stage = dict(weights), stage_
+    ranked = rank_batched(ranker, [t for _, t in title_set.queries])
+    return {q: r.ids for (q, _), r in zip(title_set.queries, ranked, strict=True)}
 
 
 def train_title_matcher(
@@ -89,16 +88,19 @@ def train_title_matcher(
             esco_title_set("train", max_occupations=train_occupations, seed=seed),
             esco_title_set("validation"),
         )
+        log.info("titles: signals of %d validation titles", len(val.queries))
         ranker_v, raw_v = signals_on(embedder, cache_dir, val)
         qids = [q for q, _ in val.queries]
+        log.info("titles: fusion weights on a grid")
         grid = fusion_grid(raw_v, qids, ranker_v.ids_, val.qrels)
         weights = best_weights(grid)
         first = evaluate_run(run_from_scores(qids, ranker_v.ids_, fuse(raw_v, weights)), val.qrels)
+        log.info("titles: signals of %d training titles", len(train.queries))
         ranker_t, raw_t = signals_on(embedder, cache_dir, train)
+        log.info("titles: fitting the second stage")
         second_stage = fit_second_stage(ranker_t, raw_t, weights, train, seed)
-        second = evaluate_run(
-            second_stage_run(ranker_v, raw_v, weights, val, second_stage), val.qrels
-        )
+        log.info("titles: validation with the second stage")
+        second = evaluate_run(served_run(ranker_v, val, weights, second_stage), val.qrels)
     wins = second.mrr > first.mrr and second.ndcg10 > first.ndcg10
     report = {
         "validation_queries": len(val.queries),

@@ -140,12 +140,10 @@ def test_second_stage_learns_and_ranks(embedder, cache_dir):
     stage = train_titles.fit_second_stage(ranker, raw, weights, train, seed=0)
     qids = [q for q, _ in train.queries]
     first = evaluate_run(run_from_scores(qids, ranker.ids_, fuse(raw, weights)), train.qrels)
-    second = evaluate_run(
-        train_titles.second_stage_run(ranker, raw, weights, train, stage), train.qrels
-    )
+    second = evaluate_run(train_titles.served_run(ranker, train, weights, stage), train.qrels)
     assert second.ndcg10 > first.ndcg10  # it fits what it was trained on (labels line up)
-    ranker.weights = weights
     texts = [t for _, t in train.queries[:20]]
+    ranker.second_stage = None
     plain = ranker.rank(texts, top=50)
     ranker.second_stage = stage
     ranked = ranker.rank(texts, top=50)
