@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,6 +57,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+START_ATTEMPTS = 3  # a port found free can be taken before the server binds it
+
+
 @contextmanager
 def serving(
     home: Path, model_dir: Path, tracking_uri: str | None, checkout: Path = REPO
@@ -63,8 +67,8 @@ def serving(
     """`python -m api.cli serve` of `checkout` (default: this one) on a data directory, in
     its own process, as in production. The embedder is the one the directory serves; with
     `tracking_uri` the server loads that MLflow store's champion ranker. Yields (URL, server
-    pid, seconds until /health answered)."""
-    port = _free_port()
+    pid, seconds until /health answered). A server that could not bind its port (another
+    process took it after it was found free) is started again on another one."""
     env = {
         **os.environ,
         "PYTHONPATH": str(checkout),
@@ -74,32 +78,60 @@ def serving(
     }
     if tracking_uri:
         env["WERKMATCH_MLFLOW_URI"] = tracking_uri
-    cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=checkout,
-        env=env,
-        preexec_fn=_die_with_parent,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url, started = f"http://127.0.0.1:{port}", time.monotonic()
+    started = time.monotonic()
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = _free_port()
+        cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        url = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=checkout,
+                env=env,
+                preexec_fn=_die_with_parent,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+            try:
+                _wait_healthy(url, proc, started + 900, err)
+                break
+            except PortTaken:
+                _stop(proc)
+                if attempt == START_ATTEMPTS:
+                    raise RuntimeError(
+                        f"werkmatch serve found no free port in {attempt} tries"
+                    ) from None
+            except BaseException:
+                _stop(proc)
+                raise
     try:
-        _wait_healthy(url, proc, started + 900)
         yield url, proc.pid, time.monotonic() - started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, deadline: float) -> None:
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class PortTaken(RuntimeError):
+    """The server exited because its port was in use."""
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, deadline: float, err) -> None:
+    """Until /health answers; `err` is the server's stderr, read when it exits early."""
     while True:
         if proc.poll() is not None:
-            raise RuntimeError("werkmatch serve exited during start-up")
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+            if any("address already in use" in line.lower() for line in tail):
+                raise PortTaken(url)
+            raise RuntimeError(f"werkmatch serve exited during start-up: {' | '.join(tail)}")
         with suppress(httpx.HTTPError):
             if httpx.get(f"{url}/health", timeout=5).status_code == 200:
                 return

@@ -18,3 +18,22 @@ def test_load_bench_serves_every_operation_without_errors(
     assert summary["errors"] == 0 and summary["requests"] >= len(OPERATIONS)
     assert all(summary[f"{op}_p50_ms"] > 0 for op in OPERATIONS)
     assert "| shortlist |" in markdown(summary, home)
+
+
+def test_a_server_whose_port_was_taken_starts_again_on_another(tmp_path, model_dir, monkeypatch):
+    import socket
+
+    import httpx
+
+    import eval.bench_http as bench_http
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        ports = iter([taken])
+        real = bench_http._free_port
+        monkeypatch.setattr(bench_http, "_free_port", lambda: next(ports, None) or real())
+        with bench_http.serving(tmp_path / "home", model_dir, None) as (url, _, _):
+            assert not url.endswith(f":{taken}")
+            assert httpx.get(f"{url}/health", timeout=30).status_code == 200
