@@ -26,7 +26,7 @@ from eval.titles import (
 )
 from matching.timing import stage
 from matching.title_rerank import TitleMatcherSettings
-from matching.titles import DEFAULT_WEIGHTS, SIGNALS, fuse
+from matching.titles import DEFAULT_WEIGHTS, SIGNALS, TitleRanker, fuse
 
 
 def dev_set(folder: Path | None = None) -> TitleSet:
@@ -42,8 +42,11 @@ def _rows(run: dict, title_set: TitleSet, hard: set[str]) -> dict:
     }
 
 
-def measure_set(embedder, cache_dir, title_set: TitleSet, matcher, grid_step: float | None):
-    """Every signal, the fusions and the second stage on one set; ranking speed."""
+def measure_set(
+    embedder, cache_dir, title_set: TitleSet, matcher, grid_step: float | None
+) -> tuple[dict, TitleRanker]:
+    """Every signal, the fusions and the second stage on one set, and the ranking speed; with
+    the fitted ranker (its occupation index serves the normalisation figure)."""
     ranker = title_ranker(embedder, cache_dir, matcher, title_set.unknown_labels)
     with stage() as fitting:
         ranker.fit([d for d, _ in title_set.corpus], [t for _, t in title_set.corpus])
@@ -73,7 +76,7 @@ def measure_set(embedder, cache_dir, title_set: TitleSet, matcher, grid_step: fl
         "corpus_seconds": fitting.seconds,
         "queries_per_s": len(texts) / ranking.seconds,
     }
-    return out
+    return out, ranker
 
 
 def encode_speed(embedder, titles: list[str]) -> float:
@@ -100,16 +103,13 @@ def benchmark(embedder, cache_dir: Path, folder: Path | None = None, step: float
     """The report's figures for one embedder (its trained matcher settings if it has them)."""
     matcher = TitleMatcherSettings.load(cache_dir, embedder.model_id)
     held = esco_title_set("test")
-    sets = {
-        "dev": measure_set(embedder, cache_dir, dev_set(folder), matcher, step),
-        "held-out": measure_set(embedder, cache_dir, held, matcher, None),
-    }
+    dev, _ = measure_set(embedder, cache_dir, dev_set(folder), matcher, step)
+    held_out, ranker = measure_set(embedder, cache_dir, held, matcher, None)
+    sets = {"dev": dev, "held-out": held_out}
     sample = list(dict.fromkeys(t for _, t in held.queries))[:1024]
-    from matching.occupations import OccupationIndex
-
-    index = OccupationIndex(embedder, cache_dir, held.unknown_labels)
+    speed = normalise_speed(ranker.occupations, [t for _, t in held.queries])
     return {
-        "normalise_titles_per_s": normalise_speed(index, [t for _, t in held.queries]),
+        "normalise_titles_per_s": speed,
         "sets": sets,
         "matcher": None if matcher is None else matcher.report,
         "second_stage": matcher is not None and matcher.second_stage is not None,

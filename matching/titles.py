@@ -170,12 +170,11 @@ class TitleRanker:
             out["char"] = dense(transform(q) @ self.char_t_)
         if "compound" in signals:
             out["compound"] = self.compound_.transform(q) @ self.compound_t_
-        wants_vectors = self.vectors_ is not None or self.occupations is not None
-        if vectors is None and self.embedder is not None and wants_vectors:
-            needed = "embedding" in signals or "taxonomy" in signals
-            vectors = (
-                self.embedder.encode(q, "query", batch_size=QUERY_ENCODE_BATCH) if needed else None
-            )
+        needed = ("embedding" in signals and self.vectors_ is not None) or (
+            "taxonomy" in signals and self.profiles_ is not None
+        )
+        if vectors is None and needed and self.embedder is not None:
+            vectors = self.embedder.encode(q, "query", batch_size=QUERY_ENCODE_BATCH)
         if "embedding" in signals and self.vectors_ is not None:
             out["embedding"] = vectors @ self.vectors_.T
         if "taxonomy" in signals and self.profiles_ is not None:

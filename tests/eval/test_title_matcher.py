@@ -175,7 +175,8 @@ def test_benchmark_rows_on_the_development_set(embedder, cache_dir):
     dev = dev_set()
     hard = {q for q, _ in dev.queries} - dev.exact()
     assert 0 < len(hard) < len(dev.queries)  # dev has both kinds of query
-    out = measure_set(embedder, cache_dir, dev, None, grid_step=0.25)
+    out, ranker = measure_set(embedder, cache_dir, dev, None, grid_step=0.25)
+    assert ranker.occupations is not None
     assert out["hard"] == len(hard) and out["queries"] == len(dev.queries)
     rows = out["rows"]
     assert {"embedding", "char", "compound", "taxonomy", "fused (shipped weights)"} <= set(rows)
