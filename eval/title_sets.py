@@ -24,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-from matching.lexical import clean_title
+from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
 
 Split = Literal["train", "validation", "test"]
@@ -65,8 +65,8 @@ class TitleSet:
 
     def exact(self) -> set[str]:
         """Queries whose cleaned text equals a corpus title's (answered by string match)."""
-        titles = {_key(t) for _, t in self.corpus}
-        return {qid for qid, t in self.queries if _key(t) in titles}
+        titles = {cleaned_title(t) for _, t in self.corpus}
+        return {qid for qid, t in self.queries if cleaned_title(t) in titles}
 
     def sample(self, n_queries: int, n_distractors: int, seed: int = 0) -> TitleSet:
         """A smaller set: `n_queries` queries, their relevant documents and `n_distractors`
@@ -80,10 +80,6 @@ class TitleSet:
         corpus = [c for i, c in enumerate(self.corpus) if c[0] in relevant or i in extra]
         qrels = {q: self.qrels[q] for q, _ in queries}
         return TitleSet(f"{self.name}-sample", queries, corpus, qrels, self.unknown_labels)
-
-
-def _key(title: str) -> str:
-    return clean_title(title) or title.lower()
 
 
 def corpus_labels() -> list[tuple[str, str, str]]:
@@ -113,12 +109,12 @@ def esco_title_set(
     rng = np.random.default_rng([seed, 18])
     candidates = []
     for i, occ in chosen:
-        forms = dict.fromkeys(_key(t) for t in (*occ.alt_labels, *occ.hidden_labels))
-        forms.pop(_key(occ.label), None)
+        forms = dict.fromkeys(cleaned_title(t) for t in (*occ.alt_labels, *occ.hidden_labels))
+        forms.pop(cleaned_title(occ.label), None)
         asked = [f for f in forms if rng.random() < QUERY_SHARE]
         candidates += [(f"q{i}.{j}", form, occ) for j, form in enumerate(asked)]
     asked = {form for _, form, _ in candidates}
-    corpus = [(d, t, owner) for d, t, owner in corpus_labels() if _key(t) not in asked]
+    corpus = [(d, t, owner) for d, t, owner in corpus_labels() if cleaned_title(t) not in asked]
     docs_of: dict[str, list[str]] = {}
     for d, _, owner in corpus:
         docs_of.setdefault(owner, []).append(d)

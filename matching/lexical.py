@@ -34,6 +34,12 @@ def clean_title(title: str) -> str:
     return text
 
 
+def cleaned_title(title: str) -> str:
+    """A title as the matcher compares it: `clean_title`, or the lower-cased title when
+    cleaning leaves nothing (the one key for title texts in caches and held-out sets)."""
+    return clean_title(title) or title.lower()
+
+
 @lru_cache(maxsize=1)
 def vectorizer() -> TfidfVectorizer:
     """char_wb 2-4-gram TF-IDF fitted on ESCO's Dutch occupation labels (fitted once)."""

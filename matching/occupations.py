@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from matching.fifo import FifoCache
-from matching.lexical import clean_title
+from matching.lexical import cleaned_title
 from matching.records import UNKNOWN_OCCUPATION, Jobseeker, Occupation, Vacancy
 from matching.taxonomy import taxonomy
 from matching.titles import EmptyTitleError, TitleRanker, dense, fuse
@@ -76,7 +76,7 @@ def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
         if vectors.shape == (len(labels), embedder.dim):
             return vectors
     log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
-    cleaned = [clean_title(t) or t.lower() for t in labels]
+    cleaned = [cleaned_title(t) for t in labels]
     vectors = embedder.encode(cleaned, "query", progress=True, batch_size=TITLE_BATCH)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # processes may build it at once
@@ -96,7 +96,7 @@ class OccupationIndex:
         self.uris = list(tax.occupations)
         labels, owner = esco_labels()
         vectors = label_vectors(embedder, cache_dir)
-        keep = np.array([(clean_title(t) or t.lower()) not in without for t in labels], bool)
+        keep = np.array([cleaned_title(t) not in without for t in labels], bool)
         self.labels, self.owner = [t for t, k in zip(labels, keep, strict=True) if k], owner[keep]
         vectors = vectors[keep]
         self.isco = np.array([o.isco for o in tax.occupations.values()])

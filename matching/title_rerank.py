@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.lexical import clean_title
+from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
 from matching.titles import DEFAULT_WEIGHTS, Decompounder, dense, row_stats, title_words
 from models.embedder import model_slug
@@ -39,22 +39,12 @@ def label_kinds() -> dict[str, int]:
     tax = taxonomy()
     kinds: dict[str, int] = {}
     for label in tax.isco_labels.values():
-        kinds.setdefault(_clean(label), KINDS["isco"])
+        kinds.setdefault(cleaned_title(label), KINDS["isco"])
     for occ in tax.occupations.values():
-        kinds.setdefault(_clean(occ.label), KINDS["preferred"])
+        kinds.setdefault(cleaned_title(occ.label), KINDS["preferred"])
         for alt in occ.alt_labels:
-            kinds.setdefault(_clean(alt), KINDS["alternative"])
+            kinds.setdefault(cleaned_title(alt), KINDS["alternative"])
     return kinds
-
-
-def _clean(title: str) -> str:
-    return clean_title(title) or title.lower()
-
-
-def feature_names(signals: tuple[str, ...]) -> list[str]:
-    per_signal = [f"{s}_{part}" for s in signals for part in ("raw", "z", "gap")]
-    lexical = ["query_words", "doc_words", "shared_words", "head_equal", "kind"]
-    return [*per_signal, "fused_z", "fused_gap", "first_rank", *lexical]
 
 
 def candidate_features(

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.lexical import clean_title, transform
+from matching.lexical import clean_title, cleaned_title, transform
 from models.embedder import TITLE_BATCH
 
 SIGNALS = ("embedding", "char", "compound", "taxonomy")
@@ -117,7 +117,7 @@ class TitleRanker:
         """Index a corpus; `vectors` may carry precomputed `query:` embeddings of the titles
         (otherwise they come from `vector_cache`, when one is set, or are encoded)."""
         self.ids_ = list(ids)
-        self.titles_ = [clean_title(t) or t.lower() for t in titles]
+        self.titles_ = [cleaned_title(t) for t in titles]
         vocab = {w for t in self.titles_ for w in title_words(t)} | set(self._extra_vocab)
         self.decompounder_ = Decompounder(vocab)
         self.compound_ = TfidfVectorizer(

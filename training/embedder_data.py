@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from eval.title_sets import held_out_occupations
-from matching.lexical import clean_title
+from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
 
 DESCRIPTION_CHARS = 300
@@ -174,7 +174,7 @@ def _without(frame: pl.DataFrame, texts: set[str]) -> pl.DataFrame:
 
 def _title(column: str) -> pl.Expr:
     """Titles as the title matcher embeds them: without noise, lower case."""
-    return pl.col(column).map_elements(lambda t: clean_title(t) or t.lower(), return_dtype=pl.Utf8)
+    return pl.col(column).map_elements(cleaned_title, return_dtype=pl.Utf8)
 
 
 def _same_occupation(train: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:

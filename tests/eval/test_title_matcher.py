@@ -14,7 +14,7 @@ import eval.title_sets as title_sets
 import training.train_titles as train_titles
 from eval.title_sets import TEST_SHARE, esco_title_set, held_out_occupations, split_of
 from eval.titles import evaluate_run, run_from_scores
-from matching.lexical import clean_title
+from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
 from matching.title_rerank import TitleMatcherSettings
 from matching.title_vectors import TitleVectorCache
@@ -40,7 +40,7 @@ def test_splits_are_disjoint_and_test_is_what_the_embedder_holds_out():
 
 def test_held_out_queries_never_appear_in_their_corpus(held):
     assert len(held.queries) > 500
-    corpus_texts = {clean_title(t) or t.lower() for _, t in held.corpus}
+    corpus_texts = {cleaned_title(t) for _, t in held.corpus}
     assert not any(t in corpus_texts for _, t in held.queries)
     assert held.exact() == set()
     ids = {d for d, _ in held.corpus}
@@ -160,10 +160,10 @@ def test_taxonomy_signal_does_not_know_held_out_queries(embedder, cache_dir, hel
 
     full = OccupationIndex(embedder, cache_dir)
     index = OccupationIndex(embedder, cache_dir, held.unknown_labels)
-    known = {clean_title(t) or t.lower() for t in index.labels}
+    known = {cleaned_title(t) for t in index.labels}
     assert not known & held.unknown_labels
     assert len(index.labels) == len(full.labels) - sum(
-        (clean_title(t) or t.lower()) in held.unknown_labels for t in full.labels
+        cleaned_title(t) in held.unknown_labels for t in full.labels
     )
     (match,) = index.normalise(["kok"])  # every occupation still scores: pooling kept aligned
     assert match is not None and match.isco == full.normalise(["kok"])[0].isco
