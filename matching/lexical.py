@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from itertools import chain
 
@@ -132,3 +133,36 @@ def _distinct(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """The distinct texts in first-seen order and, per text, its position among them."""
     position = {t: i for i, t in enumerate(dict.fromkeys(texts))}
     return list(position), np.fromiter(map(position.__getitem__, texts), np.int64, len(texts))
+
+
+class SparseRows:
+    """A corpus's sparse TF-IDF rows, scored against query rows into a dense matrix.
+
+    Char n-gram products are ~95% non-zero (short n-grams are shared), so the result is
+    wanted dense: torch's CSR x dense kernel writes it directly on all cores, ~4x faster on
+    2 cores than scipy's sparse x sparse product followed by `toarray`.
+    """
+
+    def __init__(self, rows: sparse.csr_matrix) -> None:
+        import torch
+
+        rows = sparse.csr_matrix(rows, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+            self._rows = torch.sparse_csr_tensor(
+                torch.from_numpy(rows.indptr.astype(np.int64)),
+                torch.from_numpy(rows.indices.astype(np.int64)),
+                torch.from_numpy(rows.data),
+                size=rows.shape,
+                check_invariants=False,  # scipy built it: a valid CSR matrix
+            )
+        self.shape = rows.shape
+
+    def scores(self, queries: sparse.csr_matrix) -> np.ndarray:
+        """(n_queries, n_rows) float32 dot products of query rows with the corpus rows."""
+        import torch
+
+        if queries.shape[0] == 0 or self.shape[0] == 0:
+            return np.zeros((queries.shape[0], self.shape[0]), np.float32)
+        columns = torch.from_numpy(queries.T.astype(np.float32).toarray())
+        return np.ascontiguousarray((self._rows @ columns).numpy().T)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.lexical import clean_title, cleaned_title, transform
+from matching.lexical import SparseRows, clean_title, cleaned_title, transform
 from models.embedder import TITLE_BATCH
 
 SIGNALS = ("embedding", "char", "compound", "taxonomy")
@@ -124,8 +124,8 @@ class TitleRanker:
             analyzer=self.decompounder_.analyse, sublinear_tf=True, dtype=np.float32
         )
         compound = self.compound_.fit_transform(self.titles_)
+        self.char_ = SparseRows(transform(self.titles_))
         # transposed once, in CSR, so that query products need no format conversion
-        self.char_t_ = transform(self.titles_).T.tocsr()
         self.compound_t_ = compound.T.tocsr()
         self.vectors_ = None
         stage_wants = self.second_stage is not None and "embedding" in self.second_stage.signals
@@ -166,8 +166,7 @@ class TitleRanker:
         q = self.clean(queries)
         out: dict[str, np.ndarray] = {}
         if "char" in signals:
-            # ~95% of the products are non-zero (short n-grams are shared): dense at once
-            out["char"] = dense(transform(q) @ self.char_t_)
+            out["char"] = self.char_.scores(transform(q))
         if "compound" in signals:
             out["compound"] = self.compound_.transform(q) @ self.compound_t_
         needed = ("embedding" in signals and self.vectors_ is not None) or (

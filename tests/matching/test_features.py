@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from matching.features import FEATURE_NAMES, pair_features
 from matching.filters import check_pairs
 from matching.labour_market import Market, tension_class, unemployment_phase
-from matching.lexical import clean_title, pair_similarity, transform, vectorizer
+from matching.lexical import SparseRows, clean_title, pair_similarity, transform, vectorizer
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
 COOK_URI = "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e"
@@ -136,3 +136,17 @@ def test_pair_similarity_is_the_cosine_of_the_vectorizer_rows(left: list[str], r
         vectorizer().transform(right).toarray() @ one,
         atol=1e-6,
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abcdefghij kok", max_size=30), max_size=6),
+    st.lists(st.text(alphabet="abcdefghij kok", max_size=30), max_size=6),
+)
+def test_sparse_rows_score_like_the_sparse_product(corpus: list[str], queries: list[str]):
+    """Title scoring's char signal (torch's CSR kernel) equals scipy's product, empty sides too."""
+    rows, asked = transform(corpus), transform(queries)
+    got = SparseRows(rows).scores(asked)
+    assert got.shape == (len(queries), len(corpus)) and got.dtype == np.float32
+    assert got.flags.c_contiguous
+    assert np.allclose(got, (asked @ rows.T).toarray(), atol=1e-6)
