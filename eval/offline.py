@@ -23,7 +23,7 @@ from eval.hand_weighted import hand_weighted_scores
 from eval.judge import Judge
 from eval.metrics import bootstrap_ci, bootstrap_ratio_ci, ndcg_at_k, recall_at_k, reciprocal_rank
 from matching.fairness import RECORDED_OLDER, fair_order, groups_of
-from matching.query import TARGET, QueryContext, eligible, retrieve, score
+from matching.query import TARGET, Candidates, QueryContext, eligible, retrieve, score
 from matching.ranking import ranker_name
 from matching.records import Kind, kind_of
 from matching.service import Matcher
@@ -125,20 +125,45 @@ def evaluate(
     return Evaluation(*result, ranker_name(ranker), judge.source, split, as_of)
 
 
-def _evaluate_query(ctx: QueryContext, judge: Judge, record, ranker, out: Direction) -> None:
-    """Rank one query's candidates with every method and add its metric values to `out`."""
+@dataclass
+class Judged:
+    """One query's judged candidates: what the served pipeline ranks, with their truth."""
+
+    found: Candidates  # the eligible nearest judged records, scored by the ranker
+    keep: np.ndarray  # positions in `found` that pass the hard filters
+    suitability: dict[str, float]  # every judged record's suitability (or outcome gain)
+    grades: dict[str, float]
+    relevant: set[str]
+
+
+def judged_candidates(ctx: QueryContext, judge: Judge, record, ranker) -> Judged | None:
+    """The candidates every method ranks for one query (None: nobody judged relevant)."""
     kind = kind_of(record)
-    target = TARGET[kind]
-    allowed = judge.rowids[target]
+    allowed = judge.rowids[TARGET[kind]]
     suit = judge.scores(kind, record.id)
     grades = judge.grades(suit)
     relevant = {i for i, g in grades.items() if g >= judge.relevant_from}
     if not relevant:
-        return
-    nearest_all = retrieve(ctx, record, allowed)
+        return None
     among = np.intersect1d(eligible(ctx, record).rowids, allowed)
     found = score(ctx, record, retrieve(ctx, record, among), ranker)
-    keep = np.flatnonzero(found.passed)
+    return Judged(found, np.flatnonzero(found.passed), suit, grades, relevant)
+
+
+def _evaluate_query(ctx: QueryContext, judge: Judge, record, ranker, out: Direction) -> None:
+    """Rank one query's candidates with every method and add its metric values to `out`."""
+    judged = judged_candidates(ctx, judge, record, ranker)
+    if judged is None:
+        return
+    kind = kind_of(record)
+    nearest_all = retrieve(ctx, record, judge.rowids[TARGET[kind]])
+    found, keep, suit, grades, relevant = (
+        judged.found,
+        judged.keep,
+        judged.suitability,
+        judged.grades,
+        judged.relevant,
+    )
     ids = np.array([r.id for r in found.records], dtype=object)[keep]
     scores = found.pairs.scores[keep]
     rankings = {

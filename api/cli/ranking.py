@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from api.cli.common import open_matcher
 from matching.config import get_settings
@@ -46,6 +47,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feature_ceiling(args: argparse.Namespace) -> int:
+    from eval.ceiling import feature_ceiling
+
+    matcher = open_matcher()
+    matcher.reload_ranker()
+    try:
+        result = feature_ceiling(matcher, progress=not args.json, max_queries=args.max_queries)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"NDCG@10 on {result['scored_queries']} validation vacancies (truth-fitted models: "
+        f"fitted on {result['fitted_queries']} others; never the test split)"
+    )
+    for method, m in result["ndcg@10"].items():
+        print(f"{method:24s} {m['mean']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("train", help="train rankers on outcomes, log to MLflow, promote")
     s.add_argument("--no-promote", action="store_true", help="register without promoting")
@@ -60,3 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--max-queries", type=int, default=None, help="per direction")
     s.add_argument("--no-transfer", action="store_true", help="skip the perturbed-world check")
     s.set_defaults(func=cmd_eval)
+    s = sub.add_parser(
+        "feature-ceiling",
+        help="validation only: NDCG@10 of models fitted on the demo truth over the served features",
+    )
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--max-queries", type=int, default=None)
+    s.set_defaults(func=cmd_feature_ceiling)

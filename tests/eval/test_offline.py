@@ -96,3 +96,42 @@ def test_transfer_world_is_perturbed_and_unseen(ranked):
     assert "ranker" in result["ndcg@10"] and "reverse" in result
     params = json.loads((ranked.settings.home / "transfer" / "demo" / "params.json").read_text())
     assert params["w_skills"] != 2.0  # a different world, not a copy
+
+
+def test_feature_ceiling_reads_validation_only_and_the_oracle_bounds_it(
+    ranked, monkeypatch, capsys
+):
+    import eval.offline
+    from api.cli import main
+    from matching.config import get_settings
+
+    real, asked = eval.offline.retrieve, []
+
+    def spy(ctx, record, among):
+        assert split_of(record.id) == "valid"
+        asked.append(record.id)
+        return real(ctx, record, among)
+
+    monkeypatch.setattr(eval.offline, "retrieve", spy)
+    monkeypatch.setenv("WERKMATCH_HOME", str(ranked.settings.home))
+    monkeypatch.setenv("WERKMATCH_MODEL_DIR", str(ranked.settings.embedding_model_dir))
+    get_settings.cache_clear()
+    try:
+        assert main(["feature-ceiling", "--json"]) == 0
+    finally:
+        get_settings.cache_clear()
+    result = json.loads(capsys.readouterr().out)
+    assert asked and result["split"] == "valid"
+    assert result["fitted_queries"] > 0 and result["scored_queries"] > 0
+    assert "unemployment_phase" not in result["features"]  # the served ranker's features
+    nd = result["ndcg@10"]
+    assert set(nd) == {
+        "hand_weighted",
+        "ranker",
+        "truth_fitted_additive",
+        "truth_fitted_trees",
+        "oracle",
+    }
+    for method, v in nd.items():
+        assert v["ci95"][0] <= v["mean"] <= v["ci95"][1]
+        assert v["mean"] <= nd["oracle"]["mean"] + 1e-12, method
