@@ -78,13 +78,12 @@ def feature_ceiling(
 
 
 def _truth(q: Judged) -> np.ndarray:
-    return np.array([q.suitability[q.found.records[i].id] for i in q.keep])
+    return np.array([q.suitability[i] for i in q.ids])
 
 
 def _ndcg(q: Judged, scores: np.ndarray) -> float:
-    ids = [q.found.records[i].id for i in q.keep]
     order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    return ndcg_at_k([q.grades[ids[i]] for i in order], list(q.grades.values()), TOP)
+    return ndcg_at_k([q.grades[i] for i in q.ids[order]], list(q.grades.values()), TOP)
 
 
 def _columns(ranker: ServedRanker | None) -> list[int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -135,6 +136,11 @@ class Judged:
     grades: dict[str, float]
     relevant: set[str]
 
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """Ids of the candidates that pass the hard filters, in retrieval order."""
+        return np.array([self.found.records[i].id for i in self.keep], dtype=object)
+
 
 def judged_candidates(ctx: QueryContext, judge: Judge, record, ranker) -> Judged | None:
     """The candidates every method ranks for one query (None: nobody judged relevant)."""
@@ -157,14 +163,8 @@ def _evaluate_query(ctx: QueryContext, judge: Judge, record, ranker, out: Direct
         return
     kind = kind_of(record)
     nearest_all = retrieve(ctx, record, judge.rowids[TARGET[kind]])
-    found, keep, suit, grades, relevant = (
-        judged.found,
-        judged.keep,
-        judged.suitability,
-        judged.grades,
-        judged.relevant,
-    )
-    ids = np.array([r.id for r in found.records], dtype=object)[keep]
+    found, keep, ids = judged.found, judged.keep, judged.ids
+    suit, grades, relevant = judged.suitability, judged.grades, judged.relevant
     scores = found.pairs.scores[keep]
     rankings = {
         "cosine": [r.id for r in nearest_all.records],
