@@ -21,10 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
-from matching.titles import DEFAULT_WEIGHTS, Decompounder, dense, row_stats, title_words
+from matching.titles import DEFAULT_WEIGHTS, Decompounder, RowStats, row_stats, title_words
 from models.embedder import model_slug
 
 log = logging.getLogger("werkmatch")
@@ -54,15 +55,16 @@ def candidate_features(
     queries: list[str],
     docs: list[str],
     decompounder: Decompounder,
+    stats: dict[str, RowStats] | None = None,
 ) -> np.ndarray:
-    """One row per (query, candidate) of `cols` (n_queries x top_k corpus columns)."""
+    """One row per (query, candidate) of `cols` (n_queries x top_k corpus columns);
+    `stats`: the signals' `row_stats` when the caller has them."""
     n, k = cols.shape
     parts = []
     for s in sorted(raw):
-        scores = dense(raw[s]) if not isinstance(raw[s], np.ndarray) else raw[s]
-        mean, std = row_stats(scores)
-        picked = np.take_along_axis(scores, cols, 1)
-        parts += [picked, (picked - mean[:, None]) / std[:, None], scores.max(1)[:, None] - picked]
+        mean, std = stats[s] if stats and s in stats else row_stats(raw[s])
+        picked, best = picked_and_best(raw[s], cols)
+        parts += [picked, (picked - mean[:, None]) / std[:, None], best[:, None] - picked]
     picked = np.take_along_axis(fused, cols, 1)
     parts += [picked, fused.max(1)[:, None] - picked, np.log1p(np.tile(np.arange(k), (n, 1)))]
     info = _TitleInfo(decompounder)
@@ -71,6 +73,15 @@ def candidate_features(
     ).reshape(n, k, -1)
     numeric = np.stack(parts, axis=2).astype(np.float32)
     return np.concatenate([numeric, lexical], axis=2).reshape(n * k, -1)
+
+
+def picked_and_best(scores, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scores at `cols` per row, and each row's best score; a sparse matrix is read
+    where it is stored, not made dense."""
+    if not sparse.issparse(scores):
+        return np.take_along_axis(scores, cols, 1), scores.max(axis=1)
+    rows = np.arange(cols.shape[0])[:, None]
+    return scores[rows, cols].toarray(), scores.max(axis=1).toarray().ravel()
 
 
 class _TitleInfo:
@@ -105,9 +116,13 @@ class SecondStage:
     signals: tuple[str, ...]
     top_k: int = TOP_K
 
-    def reorder(self, raw: dict, fused: np.ndarray, cols: np.ndarray, queries, docs, dec):
-        """`cols` re-ordered per row by the ranker, and the scores it gave them."""
-        x = candidate_features({s: raw[s] for s in self.signals}, fused, cols, queries, docs, dec)
+    def reorder(
+        self, raw: dict, stats: dict, fused: np.ndarray, cols: np.ndarray, queries, docs, dec
+    ):
+        """`cols` re-ordered per row by the ranker, and the scores it gave them; `stats`:
+        the signals' `row_stats`, as the fusion computed them."""
+        used = {s: raw[s] for s in self.signals}
+        x = candidate_features(used, fused, cols, queries, docs, dec, stats)
         p = self.model.predict(x).reshape(cols.shape)
         order = np.argsort(-p, axis=1, kind="stable")
         return np.take_along_axis(cols, order, 1), np.take_along_axis(p, order, 1)

@@ -195,13 +195,16 @@ class TitleRanker:
         stage = self.second_stage
         wanted = {s for s, w in self.weights.items() if w > 0} | set(stage.signals if stage else ())
         raw = self.signal_scores(queries, [s for s in SIGNALS if s in wanted])
-        fused = fuse(raw, self.weights)
+        stats = signal_stats(raw)  # once, for the fusion and the second stage
+        fused = fuse(raw, self.weights, stats)
         cols = top_columns(fused, max(top, stage.top_k if stage else 0))
         scores = np.take_along_axis(fused, cols, 1)
         if stage is not None:
             k = min(stage.top_k, cols.shape[1])
             q = self.clean(queries)
-            head, p = stage.reorder(raw, fused, cols[:, :k], q, self.titles_, self.decompounder_)
+            head, p = stage.reorder(
+                raw, stats, fused, cols[:, :k], q, self.titles_, self.decompounder_
+            )
             below = scores[:, k] if k < cols.shape[1] else np.zeros(len(q), np.float32)
             lifted = below[:, None] + 1 + (p - p.min(axis=1, keepdims=True))
             cols[:, :k], scores[:, :k] = head, lifted
@@ -211,10 +214,17 @@ class TitleRanker:
 
 def top_columns(scores: np.ndarray, top: int) -> np.ndarray:
     """Column indices of each row's `top` best scores, best first (equal scores by column,
-    except that which of several equal scores at the cut-off is kept is arbitrary)."""
+    except that which of several equal scores at the cut-off is kept is arbitrary).
+
+    The selection is torch's `topk` (on all cores, ~6x faster than `np.argpartition` on
+    256 x 22,807 scores); the order is numpy's stable sort of the selected columns.
+    """
+    import torch
+
     top = min(top, scores.shape[1])
     if top < scores.shape[1]:
-        cols = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+        selected = torch.topk(torch.from_numpy(scores), top, dim=1, sorted=False).indices
+        cols = selected.numpy()
         cols.sort(axis=1)
     else:
         cols = np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
@@ -231,7 +241,10 @@ def dense(scores) -> np.ndarray:
     return scores.toarray() if sparse.issparse(scores) else np.asarray(scores, np.float32)
 
 
-def row_stats(scores) -> tuple[np.ndarray, np.ndarray]:
+RowStats = tuple[np.ndarray, np.ndarray]  # per-row mean and std of one signal's scores
+
+
+def row_stats(scores) -> RowStats:
     """Per-row mean and std, from a fixed column sample on wide corpora."""
     n_cols = scores.shape[1]
     ref = scores
@@ -249,8 +262,16 @@ def standardise(scores) -> np.ndarray:
     return (dense(scores) - mean[:, None]) / std[:, None]
 
 
-def fuse(raw: dict, weights: dict[str, float]) -> np.ndarray:
-    """Weighted sum of per-row standardised signals; sparse signals are added sparsely.
+def signal_stats(raw: dict) -> dict[str, RowStats]:
+    """`row_stats` of every signal, for callers that standardise the same scores twice."""
+    return {name: row_stats(scores) for name, scores in raw.items()}
+
+
+def fuse(
+    raw: dict, weights: dict[str, float], stats: dict[str, RowStats] | None = None
+) -> np.ndarray:
+    """Weighted sum of per-row standardised signals; sparse signals are added sparsely;
+    `stats`: the signals' `row_stats` when the caller has them.
 
     z = (s - mean) / std is affine per row, so sum_s w_s z_s is built as one dense matrix
     plus scaled sparse additions minus a per-row constant.
@@ -262,7 +283,7 @@ def fuse(raw: dict, weights: dict[str, float]) -> np.ndarray:
     total = np.zeros((n, m), dtype=np.float32)
     offset = np.zeros(n, dtype=np.float32)
     for s in used:
-        mean, std = row_stats(raw[s])
+        mean, std = stats[s] if stats and s in stats else row_stats(raw[s])
         scale = np.float32(weights[s]) / std
         offset += scale * mean
         if sparse.issparse(raw[s]):

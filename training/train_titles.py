@@ -26,7 +26,7 @@ from eval.titles import (
 )
 from matching.timing import stage
 from matching.title_rerank import TOP_K, SecondStage, TitleMatcherSettings, candidate_features
-from matching.titles import SIGNALS, TitleRanker, fuse, top_columns
+from matching.titles import SIGNALS, TitleRanker, fuse, signal_stats, top_columns
 
 log = logging.getLogger("werkmatch")
 TRAIN_OCCUPATIONS = 900  # about 3,200 training titles
@@ -43,10 +43,12 @@ def fit_second_stage(
 ) -> SecondStage:
     """LambdaMART (LightGBM's LambdaRank) on the first stage's best TOP_K per training query;
     its settings were chosen on validation titles among three (and a pointwise classifier)."""
-    fused = fuse(raw, weights)
+    stats = signal_stats(raw)
+    fused = fuse(raw, weights, stats)
     cols = top_columns(fused, TOP_K)
     queries = ranker.clean([t for _, t in title_set.queries])
-    x = candidate_features(raw, fused, cols, queries, ranker.titles_, ranker.decompounder_)
+    dec = ranker.decompounder_
+    x = candidate_features(raw, fused, cols, queries, ranker.titles_, dec, stats)
     relevant = [title_set.qrels[q] for q, _ in title_set.queries]
     y = np.array(
         [ranker.ids_[j] in relevant[i] for i in range(len(queries)) for j in cols[i]], dtype=int

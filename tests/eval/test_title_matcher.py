@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy import sparse
 
 import eval.title_sets as title_sets
 import training.train_titles as train_titles
@@ -16,7 +17,7 @@ from eval.title_sets import TEST_SHARE, esco_title_set, held_out_occupations, sp
 from eval.titles import evaluate_run, run_from_scores
 from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
-from matching.title_rerank import TitleMatcherSettings
+from matching.title_rerank import TitleMatcherSettings, picked_and_best
 from matching.title_vectors import TitleVectorCache
 from matching.titles import fuse, top_columns
 
@@ -74,8 +75,26 @@ def test_top_columns_are_the_best_scores_in_order(scores, top):
     assert cols.shape == (scores.shape[0], k)
     full = np.sort(scores, axis=1)[:, ::-1][:, :k]
     assert np.array_equal(np.take_along_axis(scores, cols, 1), full)
-    for row in cols:
+    for row, values in zip(cols, np.take_along_axis(scores, cols, 1), strict=True):
         assert len(set(row.tolist())) == k
+        ties = values[1:] == values[:-1]
+        assert np.all(row[1:][ties] > row[:-1][ties])  # equal scores by column
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30),
+        elements=st.sampled_from([0.0, 0.0, 0.0, 0.25, 0.5, 1.0]),  # mostly zeros
+    ),
+    st.integers(0, 2**16),
+)
+def test_a_sparse_signal_is_picked_as_its_dense_form(scores, seed):
+    cols = np.random.default_rng(seed).integers(0, scores.shape[1], (scores.shape[0], 4))
+    picked, best = picked_and_best(sparse.csr_matrix(scores), cols)
+    assert np.array_equal(picked, np.take_along_axis(scores, cols, 1))
+    assert np.array_equal(best, scores.max(axis=1))
 
 
 def test_title_vector_cache_encodes_each_title_once(embedder, tmp_path: Path, monkeypatch):
