@@ -55,8 +55,8 @@ def distill_static(
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
     remove = None
     if keep_tokens is not None:  # model2vec removes the tokens that match this pattern
-        keep = sorted(set(keep_tokens) | set(tokenizer.all_special_tokens))
-        remove = r"^(?!(?:" + "|".join(re.escape(t) for t in keep) + r")$)"
+        keep = set(keep_tokens) | set(tokenizer.all_special_tokens)
+        remove = r"^(?!" + exact_alternation(keep) + r"$)"
     static = distill_from_model(
         model, tokenizer, pca_dims=pca_dims, token_remove_pattern=remove, quantize_to="float32"
     )
@@ -69,6 +69,27 @@ def distill_static(
     st.save(str(out))
     dims = pca_dims or model.config.hidden_size
     return write_model_id(out, f"{source.name}-static{dims}", source=model_id_of(source))
+
+
+def exact_alternation(words: Iterable[str]) -> str:
+    """A regex group matching exactly the strings of `words`, as a trie of their characters:
+    matching a string costs its length, not a try per word (a plain `a|b|...` over ~8,000
+    pieces took 7 s over the 250,000 tokens of e5's vocabulary)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # the end of a word
+
+    def group(node: dict) -> str:
+        options = [
+            "" if char == "" else re.escape(char) + group(child)
+            for char, child in sorted(node.items())
+        ]
+        return "(?:" + "|".join(options) + ")"
+
+    return group(trie) if trie else "(?!)"
 
 
 def vocabulary_of(source: Path, texts: Iterable[str]) -> set[str]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.embedder import MODEL_ID_FILE, STATIC_BATCH, model_id_of
 from tests.conftest import STATIC_DIMS
 from tests.conftest import STATIC_TEXTS as TEXTS
+from training.distill_embedder import exact_alternation
 
 
 def test_static_model_is_stamped_and_loads_as_a_static_embedder(tiny_static, embedder):
@@ -31,3 +35,18 @@ def test_static_vectors_are_unit_length_and_keep_the_gist(tiny_static):
         others = np.delete(sims[i], i)
         assert sims[i, i + 1] == others.max()
     assert np.allclose(static.encode(TEXTS[:2], "query"), v[:2])  # no prompts: symmetric
+
+
+PIECE = st.text(alphabet="ab▁.*()|?$^\\é", max_size=5)  # regex syntax and sentencepiece marks
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(PIECE, max_size=12), st.lists(PIECE, max_size=12))
+def test_the_trie_pattern_keeps_exactly_the_pieces_a_plain_alternation_keeps(words, probes):
+    trie = re.compile(r"^(?!" + exact_alternation(words) + r"$)")
+    plain = r"^(?!(?:" + "|".join(re.escape(w) for w in sorted(words)) + r")$)"
+    for probe in [*words, *probes]:
+        removed = trie.match(probe) is not None
+        assert removed == (probe not in words)
+        if words:  # an empty plain alternation would keep the empty string only
+            assert removed == (re.match(plain, probe) is not None)
