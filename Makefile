@@ -7,6 +7,9 @@ STAMP := $(VENV)/.werkmatch-installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# Keep compiled bytecode (some images set PYTHONDONTWRITEBYTECODE): without it every werkmatch
+# and pytest process recompiles torch, transformers and mlflow on import, 19 s against 8 s.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint setup install browser postgres
 
