@@ -4,6 +4,8 @@ small helpers."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -40,13 +42,31 @@ def chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
         yield items[i : i + size]
 
 
+BUSY_SECONDS = 30.0  # how long a connection waits for another's write lock
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL also waits for the lock
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: erased text does not linger
     cur.close()
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while the file is locked: when processes open a
+    new database at once, SQLite can answer "database is locked" at once, without waiting
+    out the busy timeout (it does so where waiting could deadlock)."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def open_engine(url: str) -> Engine:

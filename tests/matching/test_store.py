@@ -7,6 +7,7 @@ Tests named `test_sqlite_*` or taking `tmp_path` for their own file are SQLite-s
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from matching import database
 from matching.directory import User
 from matching.ledger import KeyOwner
 from matching.records import Kind, Occupation
@@ -237,6 +239,31 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path: Path):
             p.join(120)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0]
         assert Store(url).changes.revision(Kind.JOBSEEKERS) == 0
+
+
+class _LockedCursor:
+    """A cursor whose journal-mode switch is refused `locked` times, as SQLite refuses it
+    without waiting when processes race to open a new file."""
+
+    def __init__(self, locked: int, message: str = "database is locked") -> None:
+        self.locked, self.message, self.executed = locked, message, []
+
+    def execute(self, sql: str) -> None:
+        if sql == "PRAGMA journal_mode=WAL" and self.locked:
+            self.locked -= 1
+            raise sqlite3.OperationalError(self.message)
+        self.executed.append(sql)
+
+
+def test_the_switch_to_wal_is_retried_while_the_file_is_locked(monkeypatch):
+    cursor = _LockedCursor(locked=3)
+    database._switch_to_wal(cursor)
+    assert cursor.executed == ["PRAGMA journal_mode=WAL"] and cursor.locked == 0
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):  # other errors: at once
+        database._switch_to_wal(_LockedCursor(locked=1, message="disk I/O error"))
+    monkeypatch.setattr(database, "BUSY_SECONDS", 0.0)  # and a lock held too long is raised
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        database._switch_to_wal(_LockedCursor(locked=10_000))
 
 
 def test_lookups_of_many_ids_stay_below_the_bound_parameter_limit(store: Store):
