@@ -96,15 +96,26 @@ def eligible(
     return table.vacancies_for(record, overrides)
 
 
+def search(
+    ctx: QueryContext, record: Jobseeker | Vacancy, among: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rowids and cosines of the `retrieve_n` nearest records of the other kind among the
+    rowids `among`, best first, without reading their records."""
+    if len(among) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    q = query_vector(ctx, record)
+    index = ctx.serving.indexer.index(TARGET[kind_of(record)])
+    scores, ids = index.search(q, ctx.retrieve_n, among=among)
+    keep = ids[0] >= 0
+    return ids[0][keep], scores[0][keep]
+
+
 def retrieve(ctx: QueryContext, record: Jobseeker | Vacancy, among: np.ndarray) -> Retrieved:
     """The `retrieve_n` nearest records of the other kind among the rowids `among`."""
     if len(among) == 0:
         return Retrieved.empty()
-    target = TARGET[kind_of(record)]
-    q = query_vector(ctx, record)
-    scores, ids = ctx.serving.indexer.index(target).search(q, ctx.retrieve_n, among=among)
-    keep = ids[0] >= 0
-    return _with_records(ctx, target, ids[0][keep], scores[0][keep])
+    rowids, scores = search(ctx, record, among)
+    return _with_records(ctx, TARGET[kind_of(record)], rowids, scores)
 
 
 def similarities(ctx: QueryContext, record: Jobseeker | Vacancy, rowids: list[int]) -> np.ndarray:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from matching.features import FEATURE_NAMES
 from matching.outcomes import GAIN, outcome_frame, pair_split
-from matching.query import QueryContext, candidates_among, nearest
+from matching.query import TARGET, QueryContext, candidates_among, eligible, search
 from matching.records import Kind
 from matching.service import Matcher
 
@@ -76,20 +76,24 @@ def _group(
     negatives: int,
     rng: np.random.Generator,
 ) -> pl.DataFrame | None:
-    """Feature rows of one query's labelled pairs and sampled unlabelled candidates."""
+    """Feature rows of one query's labelled pairs and sampled unlabelled candidates; the
+    negatives are drawn from the nearest 200 eligible, found by rowid (their records are read
+    only for the drawn ones)."""
     record = ctx.store.get(kind, query_id)
     if record is None:
         return None
-    target = Kind.JOBSEEKERS if kind == Kind.VACANCIES else Kind.VACANCIES
-    retrieved = nearest(ctx, record)[1].records
-    pool = [r.id for r in retrieved[:200] if r.id not in labelled]
-    for other_id in rng.permutation(pool)[:negatives].tolist():
-        labelled[other_id] = "unlabelled"
+    target = TARGET[kind]
     rowid_of = ctx.store.rowids(target, list(labelled))
-    ids = [i for i in labelled if i in rowid_of]
-    if not ids:
+    known = set(rowid_of.values())
+    nearest_rowids = search(ctx, record, eligible(ctx, record).rowids)[0][:200].tolist()
+    pool = [r for r in nearest_rowids if r not in known]
+    drawn = rng.permutation(pool)[:negatives].tolist()
+    rowids = [rowid_of[i] for i in labelled if i in rowid_of] + drawn
+    if not rowids:
         return None
-    pairs = candidates_among(ctx, record, [rowid_of[i] for i in ids], ranker=None).pairs
+    found = candidates_among(ctx, record, rowids, ranker=None)
+    pairs = found.pairs
+    ids = [r.id for r in found.records]
     vacancy_ids = [query_id] * len(ids) if kind == Kind.VACANCIES else ids
     jobseeker_ids = ids if kind == Kind.VACANCIES else [query_id] * len(ids)
     frame = pl.DataFrame(pairs.features.X, schema=list(FEATURE_NAMES), orient="row")
@@ -98,7 +102,7 @@ def _group(
         pl.lit(query_id).alias("query_id"),
         pl.Series("vacancy_id", vacancy_ids, dtype=pl.Utf8),
         pl.Series("jobseeker_id", jobseeker_ids, dtype=pl.Utf8),
-        pl.Series("outcome", [labelled[i] for i in ids], dtype=pl.Utf8),
+        pl.Series("outcome", [labelled.get(i, "unlabelled") for i in ids], dtype=pl.Utf8),
         pl.Series(
             "split",
             [pair_split(v, j) for v, j in zip(vacancy_ids, jobseeker_ids, strict=True)],

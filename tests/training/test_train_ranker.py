@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from api.cli import main
 from matching.config import Settings, get_settings
 from matching.outcomes import pair_split, split_of
+from matching.query import nearest
 from matching.records import Kind
 from matching.service import Matcher
 from models.registry import champion_version, load_version
@@ -57,6 +58,16 @@ def test_training_set_holds_no_test_record_in_either_direction(trained):
     assert set(data["direction"]) == {"jobseekers", "vacancies"}
     assert set(data["outcome"]) >= {"placed", "rejected", "unlabelled"}
     assert set(data["label"]) == {0, 1}
+    ctx = m.context()  # negatives: unlabelled, 3 at most, drawn from the nearest 200 eligible
+    for query_id, group in list(data.partition_by("query_id", as_dict=True).items())[:40]:
+        direction = group["direction"][0]
+        kind = Kind.VACANCIES if direction == "jobseekers" else Kind.JOBSEEKERS
+        other = "jobseeker_id" if kind == Kind.VACANCIES else "vacancy_id"
+        drawn = set(group.filter(pl.col("outcome") == "unlabelled")[other])
+        labelled = set(group.filter(pl.col("outcome") != "unlabelled")[other])
+        found = nearest(ctx, m.store.get(kind, query_id[0]))[1]
+        nearest_ids = {r.id for r in found.records[:200]}
+        assert len(drawn) <= 3 and drawn <= nearest_ids and not drawn & labelled
 
 
 def test_training_and_promotion_never_read_the_test_split(trained, monkeypatch):
