@@ -42,7 +42,8 @@ def fused_dev_metrics(embedder, cache_dir: Path | None = None) -> TitleMetrics:
 
 SUBSETS = {
     "dev": "development benchmark",
-    "held_out": "held-out occupations",
+    "validation": "validation occupations (decide)",
+    "held_out": "test occupations",
     "dev_fused": "development, fused matcher",
 }
 

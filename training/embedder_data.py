@@ -1,16 +1,22 @@
 """Training pairs for the domain-adapted embedder, from the ESCO taxonomy (polars, by seed).
 
 Datasets, each a frame of `anchor`, `positive` and, where there is one, `negative`:
-- `same_occupation`: every alternative label -> its occupation's preferred label (strong),
-  with a hard negative: the preferred label of a neighbouring occupation (nearest by the base
-  model, outside the anchor's ISCO unit group so that near-synonyms are not pushed apart);
+- `same_occupation`: every alternative and hidden label (ESCO's misspellings and outdated
+  forms) -> its occupation's preferred label (strong), with a hard negative: the preferred
+  label of a neighbouring occupation (nearest by the base model, outside the anchor's ISCO
+  unit group so that near-synonyms are not pushed apart);
+- `variants`: a label as vacancies write it (`training.title_variants`) -> the preferred
+  label, same negative;
+- `isco_group`: preferred label -> its ISCO unit group's label (a right answer in every
+  title set), the neighbour's as negative;
 - `definition`: preferred label -> the opening of its description (a passage), with the
   neighbour's description as negative;
 - `same_isco_unit`: preferred labels of two occupations in one ISCO unit group (weaker);
 - `outcomes` (optional): a placed vacancy's title -> the jobseeker's desired occupation.
 
 A share of the occupations, chosen by a seeded hash of the URI, is held out: none of their
-labels or descriptions appears in any pair, and they form the held-out evaluation.
+labels or descriptions appears in any pair; they are the validation and test occupations
+of `training.embedder_eval`.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from eval.title_sets import held_out_occupations
+from eval.title_sets import TEST_SHARE, VALIDATION_SHARE, held_out_occupations
 from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
+from training.hard_negatives import NEIGHBOURS, neighbours, occupation_centroids, pick_negatives
+from training.title_variants import variants, word_vocabulary
 
 DESCRIPTION_CHARS = 300
-NEIGHBOURS = 5  # hard negatives are drawn from this many nearest other occupations
+VARIANT_SHARE = 0.5  # of an occupation's labels that give a noisy form (one each)
 
 
 @dataclass
@@ -50,14 +58,17 @@ class EmbedderData:
 
 
 def occupation_frame() -> pl.DataFrame:
-    """ESCO occupations: uri, isco, label, alt_labels (list), description; taxonomy order."""
-    occ = list(taxonomy().occupations.values())
+    """ESCO occupations: uri, isco, isco_label, label, alt_labels (alternative and hidden
+    labels, a list), description; taxonomy order."""
+    tax = taxonomy()
+    occ = list(tax.occupations.values())
     return pl.DataFrame(
         {
             "uri": [o.uri for o in occ],
             "isco": [o.isco for o in occ],
+            "isco_label": [tax.isco_label(o.isco) for o in occ],
             "label": [o.label for o in occ],
-            "alt_labels": [list(o.alt_labels) for o in occ],
+            "alt_labels": [[*o.alt_labels, *o.hidden_labels] for o in occ],
             "description": [o.description for o in occ],
         }
     )
@@ -72,24 +83,6 @@ def description_opening(text: str, limit: int = DESCRIPTION_CHARS) -> str:
     return text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0]
 
 
-def neighbours(
-    centroids: np.ndarray, isco: np.ndarray, allowed: np.ndarray, k: int = NEIGHBOURS
-) -> np.ndarray:
-    """For each occupation, its k nearest allowed occupations outside its ISCO unit group."""
-    sims = centroids @ centroids.T
-    sims[isco[:, None] == isco[None, :]] = -np.inf  # same unit (and itself)
-    sims[:, ~allowed] = -np.inf
-    return np.argsort(-sims, axis=1, kind="stable")[:, :k]
-
-
-def occupation_centroids(label_vectors: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Mean label vector per occupation, unit length."""
-    sums = np.zeros((n, label_vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, owner, label_vectors)
-    sums /= np.linalg.norm(sums, axis=1, keepdims=True)
-    return sums.astype(np.float32)
-
-
 def label_texts(occ: pl.DataFrame) -> pl.DataFrame:
     """(i, isco, text): every label of every occupation as the title matcher sees it."""
     return (
@@ -101,26 +94,11 @@ def label_texts(occ: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def pick_negatives(
-    near: np.ndarray, title: list[str], isco: np.ndarray, unit_texts: dict, forbidden: set, rng
-) -> np.ndarray:
-    """A neighbour per occupation (-1: none) whose title is no label of any occupation in
-    the anchor's ISCO unit group (ESCO shares label texts) and no held-out label."""
-    out = np.full(len(near), -1, dtype=np.int64)
-    for i, row in enumerate(near):
-        ok = [j for j in row if title[j] not in unit_texts[isco[i]] and title[j] not in forbidden][
-            :NEIGHBOURS
-        ]
-        if ok:
-            out[i] = ok[rng.integers(len(ok))]
-    return out
-
-
 def build_pairs(
     label_vectors: np.ndarray,
     owner: np.ndarray,
     seed: int = 0,
-    held_out_share: float = 0.1,
+    held_out_share: float = TEST_SHARE + VALIDATION_SHARE,
     max_pairs: int | None = None,
     outcomes: pl.DataFrame | None = None,
 ) -> EmbedderData:
@@ -144,18 +122,22 @@ def build_pairs(
     centroids = occupation_centroids(label_vectors, owner, occ.height)
     near = neighbours(centroids, isco, ~occ["held_out"].to_numpy(), k=4 * NEIGHBOURS)
     titles = occ.select(_title("label"))["label"].to_list()
-    pick = pick_negatives(near, titles, isco, unit_texts, forbidden, rng)
+    own_texts = {g["i"][0]: set(g["text"]) for g in texts.partition_by("i", maintain_order=True)}
+    pick = pick_negatives(near, titles, isco, unit_texts, own_texts, forbidden, rng)
     occ = occ.with_columns(neighbour=pl.Series(pick, dtype=pl.Int64))
     other = occ.select(
         pl.col("i").cast(pl.Int64).alias("neighbour"),
         pl.col("label").alias("neighbour_label"),
+        pl.col("isco_label").alias("neighbour_isco_label"),
         pl.col("description").alias("neighbour_description"),
     )
     train = occ.filter(~pl.col("held_out")).join(other, on="neighbour", how="inner")
     pairs = {
         "same_occupation": _same_occupation(train, texts),
+        "variants": _variants(train, texts, rng),
         "definition": _definitions(train),
         "same_isco_unit": _same_unit(train, seed),
+        "isco_group": _isco_group(train),
     }
     if outcomes is not None and outcomes.height:
         pairs["outcomes"] = _outcome_pairs(outcomes, occ.filter(pl.col("held_out")))
@@ -192,6 +174,41 @@ def _same_occupation(train: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("anchor") != pl.col("positive"))
         .join(shared.select(pl.col("text").alias("anchor")), on="anchor", how="anti")
         .unique(["anchor", "positive"], keep="first", maintain_order=True)
+    )
+
+
+def _variants(train: pl.DataFrame, texts: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """A noisy form of a share of every training occupation's labels -> its preferred label;
+    forms that are some occupation's label are left out (they would name another one). The
+    vocabulary for compound splits is the training occupations' own words."""
+    rows = train.select("label", "alt_labels", "neighbour_label").rows()
+    vocabulary = word_vocabulary(t for label, alts, _ in rows for t in (label, *alts))
+    out = []
+    for label, alts, negative in rows:
+        for text in (label, *alts):
+            forms = variants(text, rng, vocabulary) if rng.random() < VARIANT_SHARE else []
+            if forms:
+                out.append((forms[rng.integers(len(forms))], label, negative))
+    frame = pl.DataFrame(out, schema=["anchor", "positive", "negative"], orient="row")
+    return (
+        frame.with_columns(_title("positive"), _title("negative"))
+        .filter(pl.col("anchor") != pl.col("positive"))
+        .join(texts.select(pl.col("text").alias("anchor")).unique(), on="anchor", how="anti")
+        .unique("anchor", keep="first", maintain_order=True)
+    )
+
+
+def _isco_group(train: pl.DataFrame) -> pl.DataFrame:
+    """Preferred label -> its ISCO unit group's label (negative: the neighbour's)."""
+    return (
+        train.drop_nulls(["isco_label", "neighbour_isco_label"])
+        .filter(pl.col("isco_label") != pl.col("neighbour_isco_label"))
+        .select(
+            _title("label").alias("anchor"),
+            _title("isco_label").alias("positive"),
+            _title("neighbour_isco_label").alias("negative"),
+        )
+        .filter(pl.col("anchor") != pl.col("positive"))
     )
 
 
@@ -240,28 +257,3 @@ def _outcome_pairs(outcomes: pl.DataFrame, held_out: pl.DataFrame) -> pl.DataFra
         .filter(pl.col("anchor") != pl.col("positive"))
         .unique(maintain_order=True)
     )
-
-
-@dataclass
-class HeldOutSet:
-    """Retrieval of unseen occupations: their alternative labels against every occupation."""
-
-    queries: list[tuple[str, str]]  # (qid, alternative label of a held-out occupation)
-    corpus: list[tuple[str, str]]  # (uri, preferred label) of every occupation
-    qrels: dict[str, set[str]]
-
-
-def held_out_set(data: EmbedderData, max_queries: int | None = 1000) -> HeldOutSet:
-    """Queries from held-out occupations' alternative labels, a seeded sample if many."""
-    occ = occupation_frame()
-    corpus = list(zip(occ["uri"], occ["label"], strict=True))
-    queries = [
-        (f"{row['uri']}#{j}", alt)
-        for row in occ.filter(pl.col("uri").is_in(list(data.held_out))).iter_rows(named=True)
-        for j, alt in enumerate(row["alt_labels"])
-    ]
-    if max_queries is not None and len(queries) > max_queries:
-        keep = np.random.default_rng(data.seed).choice(len(queries), max_queries, replace=False)
-        queries = [queries[i] for i in sorted(keep)]
-    qrels = {qid: {qid.split("#")[0]} for qid, _ in queries}
-    return HeldOutSet(queries, corpus, qrels)

@@ -56,17 +56,13 @@ def candidate_version(settings: Settings) -> str:
 
 def _held_out(settings: Settings, run_id: str):
     """The held-out occupations of the fine-tuning run `run_id` (its seed and share)."""
-    from training.embedder_data import (
-        EmbedderData,
-        held_out_occupations,
-        held_out_set,
-        occupation_frame,
-    )
+    from training.embedder_data import EmbedderData, held_out_occupations, occupation_frame
+    from training.embedder_eval import held_out_set
 
     params = _run_params(settings, run_id)
     seed, share = int(params["seed"]), float(params["held_out_share"])
     held = held_out_occupations(occupation_frame()["uri"].to_list(), share, seed)
-    return held_out_set(EmbedderData({}, held, seed), int(params["held_out_queries"]))
+    return held_out_set(EmbedderData({}, held, seed), "test", int(params["held_out_queries"]))
 
 
 def _run_params(settings: Settings, run_id: str | None) -> dict[str, str]:

@@ -7,16 +7,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from matching.lexical import clean_title
+from matching.lexical import clean_title, cleaned_title
 from matching.occupations import esco_labels, label_vectors
 from matching.taxonomy import taxonomy
 from training.embedder_data import (
     build_pairs,
     description_opening,
     held_out_occupations,
-    held_out_set,
-    neighbours,
 )
+from training.embedder_eval import held_out_set
+from training.hard_negatives import neighbours
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,11 @@ def _titles_of(uris) -> set[str]:
     return {
         clean_title(label) or label.lower()
         for u in uris
-        for label in (tax.occupations[u].label, *tax.occupations[u].alt_labels)
+        for label in (
+            tax.occupations[u].label,
+            *tax.occupations[u].alt_labels,
+            *tax.occupations[u].hidden_labels,
+        )
     }
 
 
@@ -69,7 +73,7 @@ def test_same_occupation_pairs_and_hard_negatives(data):
     tax = taxonomy()
     label_to = {}
     for occ in tax.occupations.values():
-        for label in (occ.label, *occ.alt_labels):
+        for label in (occ.label, *occ.alt_labels, *occ.hidden_labels):
             label_to.setdefault(clean_title(label) or label.lower(), set()).add(occ.uri)
     frame = data.pairs["same_occupation"]
     assert frame.height > 10_000 and frame.columns == ["anchor", "positive", "negative"]
@@ -77,6 +81,7 @@ def test_same_occupation_pairs_and_hard_negatives(data):
         anchor_occ, negative_occ = label_to[row["anchor"]], label_to[row["negative"]]
         assert anchor_occ & label_to[row["positive"]]  # same occupation
         assert not anchor_occ & negative_occ  # a different occupation ...
+        assert not label_to[row["positive"]] & negative_occ
         units = {tax.occupations[u].isco for u in anchor_occ}
         assert not units & {tax.occupations[u].isco for u in negative_occ}  # ... other unit
 
@@ -110,12 +115,49 @@ def test_outcome_pairs_skip_held_out_occupations(vectors, data):
     assert pairs.rows() == [("heftruckchauffeur", "vorkheftruckbestuurder")]
 
 
-def test_held_out_set_asks_for_unseen_occupations(data):
-    held = held_out_set(data, max_queries=50)
-    assert len(held.queries) == 50 and len(held.corpus) == len(taxonomy().occupations)
-    for qid, _ in held.queries:
-        (uri,) = held.qrels[qid]
-        assert uri in data.held_out
+def test_held_out_sets_ask_for_unseen_occupations_split_in_two(data):
+    test, validation = (
+        held_out_set(data, split, max_queries=None) for split in ("test", "validation")
+    )
+    assert len(test.corpus) == len(taxonomy().occupations)
+    asked = {
+        split: {next(iter(s.qrels[q])) for q, _ in s.queries}
+        for split, s in (("test", test), ("validation", validation))
+    }
+    assert asked["test"] and asked["validation"] and not asked["test"] & asked["validation"]
+    assert asked["test"] | asked["validation"] <= data.held_out
+    small = held_out_set(data, "validation", max_queries=50, max_corpus=300)
+    relevant = {next(iter(small.qrels[q])) for q, _ in small.queries}
+    assert len(small.queries) == 50 and len(small.corpus) == 300
+    assert relevant <= {uri for uri, _ in small.corpus}
+
+
+def test_noisy_forms_point_at_their_own_preferred_label_and_name_no_other(data):
+    tax = taxonomy()
+    occupations_of: dict[str, set[str]] = {}
+    for occ in tax.occupations.values():
+        for label in (occ.label, *occ.alt_labels, *occ.hidden_labels):
+            occupations_of.setdefault(clean_title(label) or label.lower(), set()).add(occ.uri)
+    frame = data.pairs["variants"]
+    assert frame.height > 5_000 and frame.columns == ["anchor", "positive", "negative"]
+    assert frame["anchor"].n_unique() == frame.height
+    for anchor, positive, negative in frame.head(500).iter_rows():
+        assert anchor not in occupations_of  # no ESCO label: it would name an occupation
+        assert not occupations_of[positive] & occupations_of[negative]
+
+
+def test_isco_group_pairs_lead_to_the_unit_group_label(data):
+    tax = taxonomy()
+    units_of: dict[str, set[str]] = {}
+    for occ in tax.occupations.values():
+        units_of.setdefault(clean_title(occ.label) or occ.label.lower(), set()).add(occ.isco)
+    codes_of: dict[str, set[str]] = {}  # a few group labels repeat across levels
+    for code, label in tax.isco_labels.items():
+        codes_of.setdefault(cleaned_title(label), set()).add(code)
+    frame = data.pairs["isco_group"]
+    assert frame.height > 2000
+    for anchor, positive, negative in frame.head(500).iter_rows():
+        assert codes_of[positive] & units_of[anchor] and positive != negative
 
 
 def test_neighbours_skip_own_unit_and_disallowed():

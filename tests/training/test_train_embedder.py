@@ -27,7 +27,8 @@ def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Pat
     home, summary = tuned_home
     settings = Settings(home=home, model_dir=model_dir)
     assert summary["steps"] == 4 and summary["resumed_from_step"] == 0
-    assert set(summary["pairs"]) == {"same_occupation", "definition", "same_isco_unit", "outcomes"}
+    datasets = {"same_occupation", "variants", "definition", "same_isco_unit", "isco_group"}
+    assert set(summary["pairs"]) == datasets | {"outcomes"}
     version = embedder_version(settings.tracking_uri, home, summary["version"])
     assert model_id_of(version.path) == summary["model_id"] != embedder.model_id
     stamp = json.loads((version.path / MODEL_ID_FILE).read_text())
@@ -36,14 +37,18 @@ def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Pat
     run = mlflow.MlflowClient().get_run(summary["run_id"])
     assert run.data.params["base_model"] == embedder.model_id
     for who in ("current", "candidate"):
-        for subset in ("dev", "held_out"):
+        for subset in ("dev", "validation", "held_out"):
             assert 0 < run.data.metrics[f"{who}_{subset}_ndcg_at_10"] <= 1
     assert {"train_loss", "train_loss_mean"} <= set(run.data.metrics)
+    curve = mlflow.MlflowClient().get_metric_history(summary["run_id"], "validation_ndcg_at_10")
+    assert sorted(p.step for p in curve) == [2, 4]  # scored at every checkpoint
+    best = max(curve, key=lambda p: (p.value, -p.step))  # the first of equal scores
+    assert (summary["best_step"], summary["best_validation_ndcg@10"]) == (best.step, best.value)
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(summary["run_id"])}
     assert {"embedder", "comparison.png", "comparison.md"} <= artifacts
     m = summary["metrics"]
     rule = all(
-        m["candidate"][s]["ndcg@10"] > m["current"][s]["ndcg@10"] for s in ("dev", "held_out")
+        m["candidate"][s]["ndcg@10"] > m["current"][s]["ndcg@10"] for s in ("dev", "validation")
     )
     assert summary["beats_current"] == rule and summary["promoted"] == rule
     champion = champion_version(settings.tracking_uri, home, EMBEDDER_NAME)
@@ -63,14 +68,31 @@ def test_a_finished_run_is_not_repeated(tuned_home, model_dir: Path):
     assert again == summary
 
 
-def test_promotion_needs_both_benchmarks():
+def test_promotion_needs_dev_and_validation_and_never_reads_test_occupations():
     def m(ndcg: float) -> TitleMetrics:
         return TitleMetrics(mrr=0.5, ndcg10=ndcg, recall10=0.5, queries=10)
 
-    current = {"dev": m(0.50), "held_out": m(0.60)}
-    assert beats({"dev": m(0.51), "held_out": m(0.61)}, current)
-    assert not beats({"dev": m(0.51), "held_out": m(0.60)}, current)
-    assert not beats({"dev": m(0.49), "held_out": m(0.70)}, current)
+    current = {"dev": m(0.50), "validation": m(0.60), "held_out": m(0.60)}
+    assert beats({"dev": m(0.51), "validation": m(0.61), "held_out": m(0.10)}, current)
+    assert not beats({"dev": m(0.51), "validation": m(0.60), "held_out": m(0.90)}, current)
+    assert not beats({"dev": m(0.49), "validation": m(0.70), "held_out": m(0.90)}, current)
+    assert beats({"dev": m(0.51), "validation": m(0.61)}, {"dev": m(0.5), "validation": m(0.6)})
+
+
+def test_training_stops_when_validation_has_not_risen_for_patience_evaluations(
+    tmp_path: Path, model_dir: Path
+):
+    """A learning rate of 0 leaves the model as it was: the validation score never rises after
+    the first evaluation, so training stops at the second (patience 1), not at step 12."""
+    settings = Settings(home=tmp_path / "home", model_dir=model_dir)
+    config = FineTuneConfig(
+        **{**TINY_FINE_TUNE, "max_steps": 12, "max_pairs": 24, "learning_rate": 0.0},
+        patience=1,
+        outcomes=False,
+        seed=7,
+    )
+    summary = train_embedder(settings, config, progress=False, fused=False, promote_if_better=False)
+    assert summary["steps"] == 4 and summary["best_step"] == 2
 
 
 class Interrupted(Exception):
