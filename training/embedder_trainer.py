@@ -98,6 +98,16 @@ class MlflowLoss(TrainerCallback):
             self.mlflow.log_metrics(values, state.global_step)
 
 
+class EvaluateAtEnd(TrainerCallback):
+    """Scores the last step too (it is checkpointed at the end), so the steps after the last
+    multiple of `save_steps` can be the best and kept."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            control.should_evaluate = True
+        return control
+
+
 def validation_evaluator(
     data: EmbedderData, queries: int, corpus: int | None = None
 ) -> InformationRetrievalEvaluator:
@@ -177,7 +187,7 @@ def _trainer(
         train_dataset=datasets,
         loss=losses,
         evaluator=validation_evaluator(data, config.held_out_queries, config.held_out_corpus),
-        callbacks=[stop, *callbacks],
+        callbacks=[EvaluateAtEnd(), stop, *callbacks],
     )
 
 

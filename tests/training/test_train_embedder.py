@@ -26,13 +26,13 @@ from training.train_embedder import FineTuneConfig, train_embedder
 def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Path, embedder):
     home, summary = tuned_home
     settings = Settings(home=home, model_dir=model_dir)
-    assert summary["steps"] == 4 and summary["resumed_from_step"] == 0
+    assert summary["steps"] == 5 and summary["resumed_from_step"] == 0
     datasets = {"same_occupation", "variants", "definition", "same_isco_unit", "isco_group"}
     assert set(summary["pairs"]) == datasets | {"outcomes"}
     version = embedder_version(settings.tracking_uri, home, summary["version"])
     assert model_id_of(version.path) == summary["model_id"] != embedder.model_id
     stamp = json.loads((version.path / MODEL_ID_FILE).read_text())
-    assert stamp["base"] == embedder.model_id and stamp["config"]["max_steps"] == 4
+    assert stamp["base"] == embedder.model_id and stamp["config"]["max_steps"] == 5
     configure(settings.tracking_uri, home)
     run = mlflow.MlflowClient().get_run(summary["run_id"])
     assert run.data.params["base_model"] == embedder.model_id
@@ -41,7 +41,7 @@ def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Pat
             assert 0 < run.data.metrics[f"{who}_{subset}_ndcg_at_10"] <= 1
     assert {"train_loss", "train_loss_mean"} <= set(run.data.metrics)
     curve = mlflow.MlflowClient().get_metric_history(summary["run_id"], "validation_ndcg_at_10")
-    assert sorted(p.step for p in curve) == [2, 4]  # scored at every checkpoint
+    assert sorted(p.step for p in curve) == [2, 4, 5]  # at every checkpoint and at the end
     best = max(curve, key=lambda p: (p.value, -p.step))  # the first of equal scores
     assert (summary["best_step"], summary["best_validation_ndcg@10"]) == (best.step, best.value)
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(summary["run_id"])}
@@ -118,5 +118,5 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path, mod
     assert (run_dir / "checkpoints" / "checkpoint-2").exists()
     first_run = (run_dir / "mlflow_run_id").read_text()
     summary = train_embedder(settings, config, **kwargs)
-    assert summary["resumed_from_step"] == 2 and summary["steps"] == 4
+    assert summary["resumed_from_step"] == 2 and summary["steps"] == 5
     assert summary["run_id"] == first_run and not summary["promoted"]
