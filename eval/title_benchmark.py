@@ -42,6 +42,13 @@ def _rows(run: dict, title_set: TitleSet, hard: set[str]) -> dict:
     }
 
 
+def served_row(stage) -> str:
+    """The name of the served ranking's row: which second stage served this corpus."""
+    if stage is None:
+        return "served: fused, no second stage for this corpus"
+    return "served: fused + second stage" + ("" if stage.kinds else " without label kinds")
+
+
 def measure_set(
     embedder, cache_dir, title_set: TitleSet, matcher, grid_step: float | None
 ) -> tuple[dict, TitleRanker]:
@@ -69,7 +76,7 @@ def measure_set(
         ranked = rank_batched(ranker, texts)
     if ranker.second_stage is not None:
         run = {q: r.ids for q, r in zip(qids, ranked, strict=True)}
-        rows["fused + second stage (served)"] = _rows(run, title_set, hard)
+        rows[served_row(ranker.corpus_stage())] = _rows(run, title_set, hard)
     out |= {
         "rows": rows,
         "fusions": fusions,

@@ -5,7 +5,10 @@ re-orders its best `top_k` with a learned ranker (LambdaMART) over what the fusi
 weigh per candidate: each signal's raw score, its per-query z-score and its distance to the
 query's best, the candidate's first-stage rank, word overlap and head agreement (the last
 word's compound head says what the job is), and what kind of label the candidate is (an ESCO
-preferred or alternative label, an ISCO group label, or another title).
+preferred or alternative label, an ISCO group label, or another title). The stage is trained
+on ESCO corpora, where every candidate is a label: on a corpus that is not (fewer than
+ESCO_CORPUS_SHARE of its titles are ESCO or ISCO labels) the kind says nothing the stage has
+learned, so a stage trained without it (`without_kinds`) re-orders instead.
 
 `TitleMatcherSettings` (fusion weights chosen on validation occupations, the second stage if
 it beat the first there) is trained by `werkmatch train-titles` and stored beside the
@@ -32,6 +35,7 @@ log = logging.getLogger("werkmatch")
 
 TOP_K = 30
 KINDS = {"other": 0, "preferred": 1, "alternative": 2, "isco": 3}
+ESCO_CORPUS_SHARE = 0.9  # of a corpus's titles that are ESCO or ISCO labels
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +52,12 @@ def label_kinds() -> dict[str, int]:
     return kinds
 
 
+def esco_share(titles: list[str]) -> float:
+    """The share of (cleaned) titles that are ESCO occupation or ISCO group labels."""
+    kinds = label_kinds()
+    return sum(t in kinds for t in titles) / max(len(titles), 1)
+
+
 def candidate_features(
     raw: dict,
     fused: np.ndarray,
@@ -56,9 +66,11 @@ def candidate_features(
     docs: list[str],
     decompounder: Decompounder,
     stats: dict[str, RowStats] | None = None,
+    kinds: bool = True,
 ) -> np.ndarray:
     """One row per (query, candidate) of `cols` (n_queries x top_k corpus columns);
-    `stats`: the signals' `row_stats` when the caller has them."""
+    `stats`: the signals' `row_stats` when the caller has them; `kinds`: whether the last
+    column is the candidate's label kind."""
     n, k = cols.shape
     parts = []
     for s in sorted(raw):
@@ -71,6 +83,8 @@ def candidate_features(
     lexical = np.array(
         [info.pair(queries[i], docs[j]) for i in range(n) for j in cols[i]], dtype=np.float32
     ).reshape(n, k, -1)
+    if not kinds:
+        lexical = lexical[:, :, :-1]
     numeric = np.stack(parts, axis=2).astype(np.float32)
     return np.concatenate([numeric, lexical], axis=2).reshape(n * k, -1)
 
@@ -115,6 +129,14 @@ class SecondStage:
     model: object  # a learning-to-rank model with `predict` (LightGBM's LGBMRanker)
     signals: tuple[str, ...]
     top_k: int = TOP_K
+    kinds: bool = True  # the label kind is a feature
+    without_kinds: SecondStage | None = None  # for corpora that are not ESCO's labels
+
+    def for_corpus(self, titles: list[str]) -> SecondStage | None:
+        """The stage for a corpus of (cleaned) titles; None: the first stage's order stands."""
+        if not self.kinds or esco_share(titles) >= ESCO_CORPUS_SHARE:
+            return self
+        return self.without_kinds
 
     def reorder(
         self, raw: dict, stats: dict, fused: np.ndarray, cols: np.ndarray, queries, docs, dec
@@ -122,7 +144,7 @@ class SecondStage:
         """`cols` re-ordered per row by the ranker, and the scores it gave them; `stats`:
         the signals' `row_stats`, as the fusion computed them."""
         used = {s: raw[s] for s in self.signals}
-        x = candidate_features(used, fused, cols, queries, docs, dec, stats)
+        x = candidate_features(used, fused, cols, queries, docs, dec, stats, self.kinds)
         p = self.model.predict(x).reshape(cols.shape)
         order = np.argsort(-p, axis=1, kind="stable")
         return np.take_along_axis(cols, order, 1), np.take_along_axis(p, order, 1)

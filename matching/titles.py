@@ -118,6 +118,7 @@ class TitleRanker:
         (otherwise they come from `vector_cache`, when one is set, or are encoded)."""
         self.ids_ = list(ids)
         self.titles_ = [cleaned_title(t) for t in titles]
+        self.corpus_stage_: tuple | None = None  # (second stage, the one for this corpus)
         vocab = {w for t in self.titles_ for w in title_words(t)} | set(self._extra_vocab)
         self.decompounder_ = Decompounder(vocab)
         self.compound_ = TfidfVectorizer(
@@ -192,7 +193,7 @@ class TitleRanker:
         stage, the first stage's best `top_k` re-ordered by it, scored above the rest (the
         next fused score + 1 + the stage's score above its row's lowest), so scores still
         fall with the rank."""
-        stage = self.second_stage
+        stage = self.corpus_stage()
         wanted = {s for s, w in self.weights.items() if w > 0} | set(stage.signals if stage else ())
         raw = self.signal_scores(queries, [s for s in SIGNALS if s in wanted])
         stats = signal_stats(raw)  # once, for the fusion and the second stage
@@ -210,6 +211,15 @@ class TitleRanker:
             cols[:, :k], scores[:, :k] = head, lifted
         cols, scores = cols[:, :top], scores[:, :top]
         return [Ranked([self.ids_[j] for j in row], scores[i]) for i, row in enumerate(cols)]
+
+    def corpus_stage(self):
+        """The second stage that fits this corpus (`SecondStage.for_corpus`), or None; found
+        once per fitted corpus and stage."""
+        if self.second_stage is None:
+            return None
+        if self.corpus_stage_ is None or self.corpus_stage_[0] is not self.second_stage:
+            self.corpus_stage_ = (self.second_stage, self.second_stage.for_corpus(self.titles_))
+        return self.corpus_stage_[1]
 
 
 def top_columns(scores: np.ndarray, top: int) -> np.ndarray:

@@ -3,8 +3,10 @@
 Nothing here reads the test occupations (`eval.title_sets`): the fusion weights are chosen on
 the validation occupations' titles (a grid over the simplex, best MRR then NDCG@10), the
 second stage is fitted on titles of training occupations, and it is kept only when it beats
-the first stage on validation on MRR and NDCG@10. The result is stored per embedder
-(`TitleMatcherSettings`) and served by `rank-titles` and the benchmark.
+the first stage on validation on MRR and NDCG@10. So is a second stage without the label
+kind feature, which serves corpora that are not ESCO's labels (`SecondStage.for_corpus`).
+The result is stored per embedder (`TitleMatcherSettings`) and served by `rank-titles` and
+the benchmark.
 """
 
 from __future__ import annotations
@@ -39,16 +41,17 @@ def signals_on(embedder, cache_dir: Path, title_set: TitleSet) -> tuple[TitleRan
 
 
 def fit_second_stage(
-    ranker: TitleRanker, raw: dict, weights: dict, title_set: TitleSet, seed: int
+    ranker: TitleRanker, raw: dict, weights: dict, title_set: TitleSet, seed: int, kinds: bool
 ) -> SecondStage:
-    """LambdaMART (LightGBM's LambdaRank) on the first stage's best TOP_K per training query;
-    its settings were chosen on validation titles among three (and a pointwise classifier)."""
+    """LambdaMART (LightGBM's LambdaRank) on the first stage's best TOP_K per training query,
+    with or without the label kind; its settings were chosen on validation titles among three
+    (and a pointwise classifier)."""
     stats = signal_stats(raw)
     fused = fuse(raw, weights, stats)
     cols = top_columns(fused, TOP_K)
     queries = ranker.clean([t for _, t in title_set.queries])
     dec = ranker.decompounder_
-    x = candidate_features(raw, fused, cols, queries, ranker.titles_, dec, stats)
+    x = candidate_features(raw, fused, cols, queries, ranker.titles_, dec, stats, kinds)
     relevant = [title_set.qrels[q] for q, _ in title_set.queries]
     y = np.array(
         [ranker.ids_[j] in relevant[i] for i in range(len(queries)) for j in cols[i]], dtype=int
@@ -63,7 +66,17 @@ def fit_second_stage(
         n_jobs=1,
         verbose=-1,
     ).fit(x, y, group=[cols.shape[1]] * len(queries))
-    return SecondStage(model, tuple(sorted(raw)), TOP_K)
+    return SecondStage(model, tuple(sorted(raw)), TOP_K, kinds)
+
+
+def _served_stage(stages: dict, kept: dict) -> SecondStage | None:
+    """The stage with label kinds (for ESCO corpora) carrying the one without (for other
+    corpora), each only if it won on validation."""
+    without = stages[False] if kept[False] else None
+    if not kept[True]:
+        return without
+    stages[True].without_kinds = without
+    return stages[True]
 
 
 def served_run(ranker: TitleRanker, title_set: TitleSet, weights: dict, stage_) -> dict:
@@ -99,27 +112,30 @@ def train_title_matcher(
         first = evaluate_run(run_from_scores(qids, ranker_v.ids_, fuse(raw_v, weights)), val.qrels)
         log.info("titles: signals of %d training titles", len(train.queries))
         ranker_t, raw_t = signals_on(embedder, cache_dir, train)
-        log.info("titles: fitting the second stage")
-        second_stage = fit_second_stage(ranker_t, raw_t, weights, train, seed)
-        log.info("titles: validation with the second stage")
-        second = evaluate_run(served_run(ranker_v, val, weights, second_stage), val.qrels)
-    wins = second.mrr > first.mrr and second.ndcg10 > first.ndcg10
+        stages, scores = {}, {}
+        for kinds in (True, False):
+            log.info("titles: fitting the second stage (label kinds: %s)", kinds)
+            stages[kinds] = fit_second_stage(ranker_t, raw_t, weights, train, seed, kinds)
+            run = served_run(ranker_v, val, weights, stages[kinds])
+            scores[kinds] = evaluate_run(run, val.qrels)
+    kept = {k: scores[k].mrr > first.mrr and scores[k].ndcg10 > first.ndcg10 for k in stages}
+    second_stage = _served_stage(stages, kept)
     report = {
         "validation_queries": len(val.queries),
         "train_queries": len(train.queries),
         "validation_first_stage": first.row(),
-        "validation_second_stage": second.row(),
+        "validation_second_stage": scores[True].row(),
+        "validation_second_stage_without_kinds": scores[False].row(),
         "signals": {
             s: evaluate_run(run_from_scores(qids, ranker_v.ids_, raw_v[s]), val.qrels).row()
             for s in SIGNALS
             if s in raw_v
         },
-        "second_stage_kept": wins,
+        "second_stage_kept": kept[True],
+        "second_stage_without_kinds_kept": kept[False],
         "seconds": round(took.seconds, 1),
     }
-    settings = TitleMatcherSettings(
-        embedder.model_id, weights, second_stage if wins else None, report
-    )
+    settings = TitleMatcherSettings(embedder.model_id, weights, second_stage, report)
     path = settings.save(save_to or cache_dir)
     log.info("title matcher for %s saved in %s: %s", embedder.model_id, path, report)
     return settings

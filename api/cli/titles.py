@@ -39,11 +39,20 @@ def cmd_train_titles(args: argparse.Namespace) -> int:
         f"fusion weights (chosen on {r['validation_queries']} validation titles): "
         f"{settings.weights}"
     )
-    for name in ("validation_first_stage", "validation_second_stage"):
-        m = r[name]
-        print(f"{name}: MRR {m['mrr']:.3f}  NDCG@10 {m['ndcg@10']:.3f}  R@10 {m['recall@10']:.3f}")
-    kept = "kept" if settings.second_stage else "not kept (no gain on validation)"
-    print(f"second stage: {kept}; {r['seconds']:.0f} s")
+    stages = ("validation_first_stage", "validation_second_stage")
+    for name in (*stages, "validation_second_stage_without_kinds"):
+        m = r.get(name)
+        if m:
+            print(
+                f"{name}: MRR {m['mrr']:.3f}  NDCG@10 {m['ndcg@10']:.3f}  R@10 {m['recall@10']:.3f}"
+            )
+    for name, key in (
+        ("", "second_stage_kept"),
+        (" without kinds", "second_stage_without_kinds_kept"),
+    ):
+        kept = "kept" if r.get(key) else "not kept (no gain on validation)"
+        print(f"second stage{name}: {kept}")
+    print(f"{r['seconds']:.0f} s")
     return 0
 
 
@@ -67,15 +76,12 @@ def cmd_title_benchmark(args: argparse.Namespace) -> int:
 
     embedder = named_or_served_embedder(args.embedder)
     result = benchmark(embedder, get_settings().cache_dir)
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-        return 0
     text = "# Title matching: development set and held-out occupations\n\n" + markdown_report(
         result
     )
     if args.write:
         Path(args.write).write_text(text)
-    print(text)
+    print(json.dumps(result, indent=2, default=str) if args.json else text)
     return 0
 
 

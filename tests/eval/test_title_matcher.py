@@ -17,9 +17,9 @@ from eval.title_sets import TEST_SHARE, esco_title_set, held_out_occupations, sp
 from eval.titles import evaluate_run, run_from_scores
 from matching.lexical import cleaned_title
 from matching.taxonomy import taxonomy
-from matching.title_rerank import TitleMatcherSettings, picked_and_best
+from matching.title_rerank import TitleMatcherSettings, esco_share, picked_and_best
 from matching.title_vectors import TitleVectorCache
-from matching.titles import fuse, top_columns
+from matching.titles import TitleRanker, fuse, top_columns
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +143,21 @@ def test_second_stage_is_trained_without_test_occupations(
     )
     assert "test" not in asked
     report = settings_.report
-    first, second = report["validation_first_stage"], report["validation_second_stage"]
-    wins = second["mrr"] > first["mrr"] and second["ndcg@10"] > first["ndcg@10"]
-    assert report["second_stage_kept"] == wins == (settings_.second_stage is not None)
+    first = report["validation_first_stage"]
+    wins = {
+        kinds: report[name]["mrr"] > first["mrr"] and report[name]["ndcg@10"] > first["ndcg@10"]
+        for kinds, name in (
+            (True, "validation_second_stage"),
+            (False, "validation_second_stage_without_kinds"),
+        )
+    }
+    assert report["second_stage_kept"] == wins[True]
+    assert report["second_stage_without_kinds_kept"] == wins[False]
+    stage = settings_.second_stage
+    if wins[True]:
+        assert stage.kinds and (stage.without_kinds is not None) == wins[False]
+    else:
+        assert (stage is not None and not stage.kinds) == wins[False]
     assert abs(sum(settings_.weights.values()) - 1) < 1e-6
     loaded = TitleMatcherSettings.load(tmp_path, embedder.model_id)
     assert loaded is not None and loaded.weights == settings_.weights
@@ -156,7 +168,7 @@ def test_second_stage_learns_and_ranks(embedder, cache_dir):
     train = esco_title_set("train", max_occupations=50).sample(150, 500, seed=2)
     ranker, raw = train_titles.signals_on(embedder, cache_dir, train)
     weights = {"embedding": 0.6, "char": 0.2, "compound": 0.1, "taxonomy": 0.1}
-    stage = train_titles.fit_second_stage(ranker, raw, weights, train, seed=0)
+    stage = train_titles.fit_second_stage(ranker, raw, weights, train, seed=0, kinds=True)
     qids = [q for q, _ in train.queries]
     first = evaluate_run(run_from_scores(qids, ranker.ids_, fuse(raw, weights)), train.qrels)
     second = evaluate_run(train_titles.served_run(ranker, train, weights, stage), train.qrels)
@@ -172,6 +184,32 @@ def test_second_stage_learns_and_ranks(embedder, cache_dir):
         k = stage.top_k
         assert set(r.ids[:k]) == set(p.ids[:k]) and r.ids[k:] == p.ids[k:]
         assert s.ids == r.ids[:5]  # a short list is the head of the long one
+
+
+def test_a_corpus_that_is_not_esco_labels_gets_the_stage_without_label_kinds(embedder, cache_dir):
+    train = esco_title_set("train", max_occupations=50).sample(150, 500, seed=2)
+    ranker, raw = train_titles.signals_on(embedder, cache_dir, train)
+    weights = {"embedding": 0.6, "char": 0.2, "compound": 0.1, "taxonomy": 0.1}
+    stages = {
+        kinds: train_titles.fit_second_stage(ranker, raw, weights, train, seed=0, kinds=kinds)
+        for kinds in (True, False)
+    }
+    assert stages[True].model.n_features_in_ == stages[False].model.n_features_in_ + 1
+    stage = stages[True]
+    stage.without_kinds = stages[False]
+    esco = ranker.titles_[:20]
+    other = ["kok bij restaurant de gouden leeuw", "heftruck man", "nachtdienst zorg"] * 7
+    assert esco_share(esco) == 1.0 and esco_share(other) == 0.0
+    assert stage.for_corpus(esco) is stage and stage.for_corpus(other) is stages[False]
+    assert stages[False].for_corpus(esco) is stages[False]  # kind-free: any corpus
+    stage.without_kinds = None
+    assert stage.for_corpus(other) is None  # the first stage's order stands
+    mixed = esco[:18] + other[:2]  # 90% labels: still an ESCO corpus
+    assert stage.for_corpus(mixed) is stage
+    fitted = TitleRanker(embedder, weights, second_stage=stages[True]).fit(
+        [f"d{i}" for i in range(len(other))], other
+    )
+    assert fitted.corpus_stage() is None  # served as the first stage on this corpus
 
 
 def test_taxonomy_signal_does_not_know_held_out_queries(embedder, cache_dir, held):
@@ -199,7 +237,7 @@ def test_benchmark_rows_on_the_development_set(embedder, cache_dir):
     assert out["hard"] == len(hard) and out["queries"] == len(dev.queries)
     rows = out["rows"]
     assert {"embedding", "char", "compound", "taxonomy", "fused (shipped weights)"} <= set(rows)
-    assert "fused + second stage (served)" not in rows  # no trained matcher given
+    assert not [r for r in rows if r.startswith("served")]  # no trained matcher given
     for m in rows.values():
         assert 0 <= m["no_exact_label"]["mrr"] <= 1 and 0 <= m["all"]["ndcg@10"] <= 1
     assert out["queries_per_s"] > 0
