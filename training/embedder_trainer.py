@@ -79,7 +79,7 @@ class WeightedLoss(torch.nn.Module):
         return self.weight * self.loss(features, labels)
 
 
-class MlflowLoss(TrainerCallback):
+class MlflowCurves(TrainerCallback):
     """Logs the training loss and learning rate (per step), the validation NDCG@10 and MRR@10
     (per evaluation) and the mean loss of the run."""
 

@@ -38,7 +38,7 @@ from models.registry import (
 )
 from training.embedder_data import EmbedderData, build_pairs
 from training.embedder_eval import beats, evaluate_embedder
-from training.embedder_trainer import FineTuneConfig, MlflowLoss, fine_tune
+from training.embedder_trainer import FineTuneConfig, MlflowCurves, fine_tune
 
 log = logging.getLogger("werkmatch")
 
@@ -117,7 +117,9 @@ def train_embedder(
                     **{f"pairs_{k}": v for k, v in data.sizes().items()},
                 }
             )
-        trained = fine_tune(base, data, config, run_dir, progress, [MlflowLoss(mlflow), *callbacks])
+        trained = fine_tune(
+            base, data, config, run_dir, progress, [MlflowCurves(mlflow), *callbacks]
+        )
         embedders = {
             "current": load_embedder(settings, batch_size=128, ref=current),
             "candidate": load_embedder(

@@ -11,6 +11,7 @@ from transformers import TrainerCallback
 
 from eval.titles import TitleMetrics
 from matching.config import Settings
+from matching.embedders import base_embedder
 from models.embedder import MODEL_ID_FILE, model_id_of
 from models.registry import (
     EMBEDDER_NAME,
@@ -20,7 +21,8 @@ from models.registry import (
 )
 from tests.conftest import TINY_FINE_TUNE
 from training.embedder_eval import beats
-from training.train_embedder import FineTuneConfig, train_embedder
+from training.embedder_trainer import fine_tune
+from training.train_embedder import FineTuneConfig, train_embedder, training_data
 
 
 def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Path, embedder):
@@ -91,8 +93,9 @@ def test_training_stops_when_validation_has_not_risen_for_patience_evaluations(
         outcomes=False,
         seed=7,
     )
-    summary = train_embedder(settings, config, progress=False, fused=False, promote_if_better=False)
-    assert summary["steps"] == 4 and summary["best_step"] == 2
+    base = base_embedder(settings)
+    trained = fine_tune(base, training_data(settings, config, base), config, tmp_path, False)
+    assert trained["steps"] == 4 and trained["best_step"] == 2
 
 
 class Interrupted(Exception):
