@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from eval.embedders import dev_metrics, embedding_metrics, fused_dev_metrics
-from eval.title_sets import TEST_SHARE, Split, hash_unit
+from eval.title_sets import TEST_SHARE, Split, split_of
 from eval.titles import TitleMetrics, read_benchmark
 from training.embedder_data import EmbedderData, occupation_frame
 
@@ -47,11 +47,10 @@ def held_out_set(
     max_queries: int | None = 1000,
     max_corpus: int | None = None,
 ) -> HeldOutSet:
-    """Queries from the held-out occupations of one split (`test`: seeded hash below
-    TEST_SHARE, `validation`: the rest of them), a seeded sample if many; `max_corpus` keeps
-    the relevant labels and a seeded sample of the others (for quick runs)."""
-    test = {u for u in data.held_out if hash_unit(u, data.seed) < TEST_SHARE}
-    chosen = test if split == "test" else set(data.held_out) - test
+    """Queries from the held-out occupations of one title split (`eval.title_sets.split_of`
+    with the run's seed), a seeded sample if many; `max_corpus` keeps the relevant labels and
+    a seeded sample of the others (for quick runs)."""
+    chosen = {u for u in data.held_out if split_of(u, data.seed) == split}
     if not chosen:
         raise ValueError(f"no {split} occupations: the held-out share must exceed {TEST_SHARE}")
     occ = occupation_frame()
