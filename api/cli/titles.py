@@ -39,18 +39,18 @@ def cmd_train_titles(args: argparse.Namespace) -> int:
         f"fusion weights (chosen on {r['validation_queries']} validation titles): "
         f"{settings.weights}"
     )
-    stages = ("validation_first_stage", "validation_second_stage")
-    for name in (*stages, "validation_second_stage_without_kinds"):
-        m = r.get(name)
-        if m:
-            print(
-                f"{name}: MRR {m['mrr']:.3f}  NDCG@10 {m['ndcg@10']:.3f}  R@10 {m['recall@10']:.3f}"
-            )
+    for name in (
+        "validation_first_stage",
+        "validation_second_stage",
+        "validation_second_stage_without_kinds",
+    ):
+        m = r[name]
+        print(f"{name}: MRR {m['mrr']:.3f}  NDCG@10 {m['ndcg@10']:.3f}  R@10 {m['recall@10']:.3f}")
     for name, key in (
         ("", "second_stage_kept"),
         (" without kinds", "second_stage_without_kinds_kept"),
     ):
-        kept = "kept" if r.get(key) else "not kept (no gain on validation)"
+        kept = "kept" if r[key] else "not kept (no gain on validation)"
         print(f"second stage{name}: {kept}")
     print(f"{r['seconds']:.0f} s")
     return 0
