@@ -57,9 +57,17 @@ def ivf_cells(n: int) -> int:
 
 
 def train_quantiser(index: faiss.Index, vectors: np.ndarray, sample: int = 100_000) -> None:
-    """Train an index's quantisers on at most `sample` of the vectors (seeded choice)."""
+    """Train an index's quantisers on at most `sample` of the vectors (seeded choice).
+
+    Product quantisers skip FAISS's polysemous training (an annealing of the codebook order
+    for Hamming pre-filtering, which no search here uses): 40 s of every IVF-PQ build, at
+    400 vectors as at a million."""
     if len(vectors) == 0:
         raise ValueError("cannot train an index without vectors")
+    ivf = faiss.try_extract_index_ivf(index)
+    inner = faiss.downcast_index(ivf if ivf is not None else index)
+    if hasattr(inner, "do_polysemous_training"):
+        inner.do_polysemous_training = False
     if len(vectors) > sample:
         vectors = vectors[np.random.default_rng(0).choice(len(vectors), sample, replace=False)]
     index.train(np.ascontiguousarray(vectors, dtype=np.float32))

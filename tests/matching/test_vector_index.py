@@ -17,6 +17,7 @@ from matching.vector_index import (
     choose_spec,
     exact_top,
     id_bitmap,
+    train_quantiser,
 )
 
 DIM = 32
@@ -169,3 +170,23 @@ def test_index_spec_override_refuses_what_cannot_delete(tmp_path):
         Settings(home=tmp_path, index_spec="HNSW32,SQ8")
     assert choose_spec(10**6, 50_000, "IVF1024,PQ48") == "IVF1024,PQ48"
     assert choose_spec(10, 50_000, "IVF1024,PQ48") == EXACT
+
+
+@pytest.mark.parametrize("spec", ["IVF8,PQ8x8", "IDMap2,IVF8,PQ8x8", "PQ8x8"])
+def test_product_quantisers_train_without_polysemous_annealing(spec):
+    """The annealing only serves Hamming pre-filtering, which no search uses; trained
+    without it, the index still finds each vector's own code nearest."""
+    vectors = unit(np.random.default_rng(3), 2000)
+    index = faiss.index_factory(DIM, spec, faiss.METRIC_INNER_PRODUCT)
+    train_quantiser(index, vectors)
+    ivf = faiss.try_extract_index_ivf(index)
+    inner = faiss.downcast_index(ivf if ivf is not None else index)
+    assert index.is_trained and inner.do_polysemous_training is False
+    if spec.startswith("IDMap2"):
+        index.add_with_ids(vectors, np.arange(len(vectors)))
+    else:
+        index.add(vectors)
+    if ivf is not None:
+        ivf.nprobe = ivf.nlist
+    found = index.search(vectors[:50], 1)[1][:, 0]
+    assert (found == np.arange(50)).mean() >= 0.9
