@@ -8,6 +8,7 @@ occupation among the ten best: a clear winner is trusted, a close call is flagge
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 from collections.abc import Sequence
@@ -67,22 +68,38 @@ def esco_labels() -> tuple[list[str], np.ndarray]:
 
 
 def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
-    """`query:` vectors of `esco_labels()` (cleaned), embedded once per model and cached."""
+    """`query:` vectors of `esco_labels()` (cleaned), embedded once per model and cached.
+
+    Processes that need them at once (a server and a set-up, test workers) take a file lock:
+    one embeds the labels (about a minute with e5 on 2 cores), the others wait and read them.
+    """
     labels, _ = esco_labels()
     folder = cache_dir or Path(embedder.model_dir).parent / "cache"
     path = folder / f"esco-{model_slug(embedder.model_id)}.npy"
-    if path.exists():
-        vectors = np.load(path)
-        if vectors.shape == (len(labels), embedder.dim):
-            return vectors
-    log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
-    cleaned = [cleaned_title(t) for t in labels]
-    vectors = embedder.encode(cleaned, "query", progress=True, batch_size=TITLE_BATCH)
+    shape = (len(labels), embedder.dim)
+    vectors = _cached_vectors(path, shape)
+    if vectors is not None:
+        return vectors
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # processes may build it at once
-    np.save(tmp, vectors)
-    tmp.replace(path)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        vectors = _cached_vectors(path, shape)  # another process may have built them
+        if vectors is None:
+            log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
+            cleaned = [cleaned_title(t) for t in labels]
+            vectors = embedder.encode(cleaned, "query", progress=True, batch_size=TITLE_BATCH)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
     return vectors
+
+
+def _cached_vectors(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """The cached label vectors at `path` if they have `shape`, else None."""
+    if not path.exists():
+        return None
+    vectors = np.load(path)
+    return vectors if vectors.shape == shape else None
 
 
 class OccupationIndex:

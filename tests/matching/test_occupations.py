@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.occupations import LOW_CONFIDENCE, OccupationIndex, safe_normalise
+from matching.occupations import (
+    LOW_CONFIDENCE,
+    OccupationIndex,
+    esco_labels,
+    label_vectors,
+    safe_normalise,
+)
 from matching.titles import Decompounder, EmptyTitleError, TitleRanker
 
 
@@ -104,3 +114,33 @@ def test_ingest_fills_occupations_and_explanations_show_them(matcher):
     assert item.occupation["isco_label"]
     beroep = next(c for c in item.criteria if c.name == "beroep")
     assert beroep.reason.startswith("Zelfde beroep: heftruckchauffeur (ISCO 8344)")
+
+
+class CountingEncoder:
+    """Stands in for a model in the cache's locking test: slow, and counts its calls."""
+
+    model_id, dim = "counting@000", 4
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts, prompt, progress=False, batch_size=32):
+        self.calls += 1
+        time.sleep(0.5)  # long enough for every other caller to reach the lock
+        return np.random.default_rng(self.calls).normal(size=(len(texts), self.dim))
+
+
+def test_label_vectors_are_embedded_once_when_callers_race(tmp_path):
+    encoder, results = CountingEncoder(), []
+    callers = [
+        threading.Thread(target=lambda: results.append(label_vectors(encoder, tmp_path)))
+        for _ in range(4)
+    ]
+    for c in callers:
+        c.start()
+    for c in callers:
+        c.join()
+    assert encoder.calls == 1 and len(results) == 4
+    assert all(np.array_equal(r, results[0]) for r in results)
+    assert results[0].shape == (len(esco_labels()[0]), encoder.dim)
+    assert label_vectors(encoder, tmp_path).shape == results[0].shape and encoder.calls == 1
