@@ -30,7 +30,7 @@ run: $(STAMP)
 ## make test: install, convert the embedding model once, lint, run the test suite on SQLite
 ## and, beside it, the store contract and API suites on a PostgreSQL server the tests start.
 ## The PostgreSQL pass waits on its servers much of the time, so it runs alongside (861 s for
-## both against ~935 s one after the other); its output follows the SQLite pass's.
+## both against ~975 s one after the other); its output follows the SQLite pass's.
 PG_LOG := var/test-postgresql.log
 test: $(STAMP) browser postgres
 	$(BIN)/werkmatch prepare-model
