@@ -30,20 +30,24 @@ run: $(STAMP)
 ## make test: install, convert the embedding model once, lint, run the test suite on SQLite
 ## and, beside it, the store contract and API suites on a PostgreSQL server the tests start.
 ## The PostgreSQL pass waits on its servers much of the time, so it runs alongside (861 s for
-## both against ~975 s one after the other); its output follows the SQLite pass's.
+## both against ~975 s one after the other); its output follows the SQLite pass's. Both
+## passes share the fixtures built once (the demo world, its trained ranker) through
+## WERKMATCH_TEST_SHARED.
 PG_LOG := var/test-postgresql.log
 test: $(STAMP) browser postgres
 	$(BIN)/werkmatch prepare-model
 	$(BIN)/ruff check .
 	@mkdir -p var
-	@$(BIN)/pytest --store=postgresql tests/matching/test_store.py \
+	@shared=$$(mktemp -d /tmp/werkmatch-test-shared.XXXXXX); \
+	export WERKMATCH_TEST_SHARED=$$shared; \
+	$(BIN)/pytest --store=postgresql tests/matching/test_store.py \
 	  tests/matching/test_migrations.py tests/matching/test_transfer.py tests/api \
 	  > $(PG_LOG) 2>&1 & pg=$$!; \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile; sqlite=$$?; \
 	wait $$pg; postgresql=$$?; \
 	echo "=== PostgreSQL pass (also in $(PG_LOG)) ==="; cat $(PG_LOG); \
 	echo "SQLite pass exit $$sqlite, PostgreSQL pass exit $$postgresql"; \
-	test $$sqlite -eq 0 && test $$postgresql -eq 0
+	rm -rf $$shared; test $$sqlite -eq 0 && test $$postgresql -eq 0
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

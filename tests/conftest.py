@@ -35,13 +35,19 @@ SMALL_JOBSEEKERS, SMALL_VACANCIES = 300, 80
 def built_once(
     factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]
 ) -> tuple[Path, Any]:
-    """`build(home)` run once per test run, shared by every pytest-xdist worker.
+    """`build(home)` run once per test run, shared by every pytest-xdist worker and, when
+    WERKMATCH_TEST_SHARED names a directory (`make test` sets one for both of its passes),
+    by every pytest process given that directory.
 
-    The first worker to ask builds under a file lock; the others wait and reuse its data
-    directory and the (pickled) value `build` returned. Users copy the home before writing.
+    The first to ask builds under a file lock; the others wait and reuse its data directory
+    and the (pickled) value `build` returned. What is built does not depend on `--store`
+    (worlds are built on SQLite and copied into PostgreSQL). Users copy the home before
+    writing.
     """
     root = factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get("WERKMATCH_TEST_SHARED"):
+        root = Path(os.environ["WERKMATCH_TEST_SHARED"])
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's directory, above each worker's own
     home, done = root / f"shared-{name}" / "home", root / f"shared-{name}" / "built.pickle"
     with FileLock(str(root / f"shared-{name}.lock")):
