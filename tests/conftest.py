@@ -18,7 +18,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Two xdist workers share 2 cores: with OpenMP's default, a worker's idle torch threads spin
 # for the next parallel region and take the core from the other worker's threads. Passive
 # waiting (set before torch loads libgomp; server and Ray processes the tests start inherit
-# it) took the SQLite pass from 1,056 s to 699 s (2 cores, one run each).
+# it): SQLite pass 827 s -> 699 s with warm caches (2 cores, one run each).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from demo.world import DemoWorld, generate
