@@ -86,12 +86,20 @@ def label_vectors(embedder, cache_dir: Path | None = None) -> np.ndarray:
         vectors = _cached_vectors(path, shape)  # another process may have built them
         if vectors is None:
             log.info("embedding %d ESCO labels once (cached in %s)", len(labels), path)
-            cleaned = [cleaned_title(t) for t in labels]
-            vectors = embedder.encode(cleaned, "query", progress=True, batch_size=TITLE_BATCH)
+            vectors = _embedded_once_each([cleaned_title(t) for t in labels], embedder)
             tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
             np.save(tmp, vectors)
             tmp.replace(path)
     return vectors
+
+
+def _embedded_once_each(texts: list[str], embedder) -> np.ndarray:
+    """`query:` vectors of `texts`, each distinct text embedded once (a tenth of the ESCO
+    labels repeat another's cleaned form)."""
+    distinct = list(dict.fromkeys(texts))
+    position = {text: i for i, text in enumerate(distinct)}
+    vectors = embedder.encode(distinct, "query", progress=True, batch_size=TITLE_BATCH)
+    return vectors[[position[text] for text in texts]]
 
 
 def _cached_vectors(path: Path, shape: tuple[int, int]) -> np.ndarray | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.lexical import cleaned_title
 from matching.occupations import (
     LOW_CONFIDENCE,
     OccupationIndex,
@@ -144,3 +146,26 @@ def test_label_vectors_are_embedded_once_when_callers_race(tmp_path):
     assert all(np.array_equal(r, results[0]) for r in results)
     assert results[0].shape == (len(esco_labels()[0]), encoder.dim)
     assert label_vectors(encoder, tmp_path).shape == results[0].shape and encoder.calls == 1
+
+
+class HashingEncoder:
+    """A vector per text derived from the text alone; records what it was asked to embed."""
+
+    model_id, dim = "hashing@000", 8
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts, prompt, progress=False, batch_size=32):
+        self.texts += texts
+        seeds = [int(hashlib.blake2b(t.encode(), digest_size=4).hexdigest(), 16) for t in texts]
+        return np.stack([np.random.default_rng(s).normal(size=self.dim) for s in seeds])
+
+
+def test_each_distinct_label_is_embedded_once_and_every_label_gets_its_own_vector(tmp_path):
+    encoder = HashingEncoder()
+    vectors = label_vectors(encoder, tmp_path)
+    cleaned = [cleaned_title(label) for label in esco_labels()[0]]
+    assert len(encoder.texts) == len(set(encoder.texts)) == len(set(cleaned)) < len(cleaned)
+    expected = encoder.encode(cleaned, "query")
+    assert np.array_equal(vectors, expected)
