@@ -2,7 +2,8 @@
 
 Occupations are compared by the centroid of their label vectors; an occupation's negatives
 are its nearest others outside its ISCO unit group (near-synonyms in one unit are not pushed
-apart), never held out, and never sharing a label text with the anchor.
+apart), never held out, and never a label of an occupation that shares a label text with
+the anchor's.
 """
 
 from __future__ import annotations
@@ -40,16 +41,22 @@ def pick_negatives(
     rng,
 ) -> np.ndarray:
     """A neighbour per occupation (-1: none) whose title is no label of any occupation in
-    the anchor's ISCO unit group (ESCO shares label texts), no held-out label, and which
-    does not have the anchor's title among its own labels."""
+    the anchor's ISCO unit group (ESCO shares label texts), no held-out label, and no label
+    of an occupation that shares a label text with the anchor's occupation (so no
+    occupation holds both a positive and its negative)."""
+    owners: dict[str, set[int]] = {}
+    for i, texts in own_texts.items():
+        for text in texts:
+            owners.setdefault(text, set()).add(i)
     out = np.full(len(near), -1, dtype=np.int64)
     for i, row in enumerate(near):
+        related = set().union(*(owners[t] for t in own_texts.get(i, ())), {i})
         ok = [
             j
             for j in row
             if title[j] not in unit_texts[isco[i]]
             and title[j] not in forbidden
-            and title[i] not in own_texts.get(j, ())
+            and not owners.get(title[j], {j}) & related
         ][:NEIGHBOURS]
         if ok:
             out[i] = ok[rng.integers(len(ok))]
