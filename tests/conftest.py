@@ -198,21 +198,44 @@ STATIC_TEXTS = [  # three pairs: each text is closest to its neighbour in the li
 
 @pytest.fixture(scope="session")
 def tiny_static(model_dir: Path, embedder: Embedder, tmp_path_factory) -> Embedder:
-    """A static model distilled from e5 over a tiny vocabulary (the real path, in seconds):
-    the pieces of STATIC_TEXTS and of the small demo world's texts."""
+    """A static model distilled from e5 over a tiny vocabulary (the real path, in seconds,
+    built once): the pieces of STATIC_TEXTS and of the small demo world's texts."""
     from matching.records import RECORD_CLASS, Kind
     from matching.texts import record_text
     from training.distill_embedder import distill_static, vocabulary_of
 
-    world = generate(SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
-    texts = list(STATIC_TEXTS)
-    for kind, frame in ((Kind.JOBSEEKERS, world.jobseekers), (Kind.VACANCIES, world.vacancies)):
-        cls = RECORD_CLASS[kind]
-        texts += [
-            record_text(cls.model_validate({k: v for k, v in r.items() if v is not None}))
-            for r in frame.head(60).iter_rows(named=True)
-        ]
-    pieces = vocabulary_of(model_dir, texts)
-    out = tmp_path_factory.mktemp("static") / "model"
-    distill_static(model_dir, out, pca_dims=STATIC_DIMS, keep_tokens=pieces)
-    return Embedder(out, batch_size=8)
+    def build(out: Path) -> None:
+        world = generate(SMALL_JOBSEEKERS, SMALL_VACANCIES, seed=7, progress=False)
+        texts = list(STATIC_TEXTS)
+        for kind, frame in ((Kind.JOBSEEKERS, world.jobseekers), (Kind.VACANCIES, world.vacancies)):
+            cls = RECORD_CLASS[kind]
+            texts += [
+                record_text(cls.model_validate({k: v for k, v in r.items() if v is not None}))
+                for r in frame.head(60).iter_rows(named=True)
+            ]
+        pieces = vocabulary_of(model_dir, texts)
+        distill_static(model_dir, out, pca_dims=STATIC_DIMS, keep_tokens=pieces)
+
+    return Embedder(built_once(tmp_path_factory, "static", build)[0], batch_size=8)
+
+
+@pytest.fixture(scope="session")
+def static_home(
+    world_home: Path,
+    tiny_static: Embedder,
+    model_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str]:
+    """A copy of the small world whose registry holds the tiny static model as a version of
+    the embedder (built once): (home, version). Tests that switch embedders copy it first."""
+    from models.registry import EMBEDDER_EXPERIMENT, configure, register_embedder
+
+    def build(home: Path) -> str:
+        shutil.copytree(world_home, home)
+        settings = Settings(home=home, model_dir=model_dir)
+        mlflow = configure(settings.tracking_uri, home, EMBEDDER_EXPERIMENT)
+        with mlflow.start_run(run_name="tiny-static") as run:
+            mlflow.log_artifacts(str(tiny_static.model_dir), "embedder")
+        return register_embedder(settings.tracking_uri, home, run.info.run_id, "embedder")
+
+    return built_once(tmp_path_factory, "static-registered", build)

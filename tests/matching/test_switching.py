@@ -1,7 +1,11 @@
 """Switching embedders: built beside the served one, swapped at once, never mixed; rollback.
 
-The tests are one operator's scenario on one data directory, in file order: switch to the
-fine-tuned embedder in the background, check it, roll back to the base model, switch again.
+The tests are one operator's scenario on one data directory, in file order: switch to a
+registered embedder in the background, check it, roll back to the base model, switch again.
+The registered embedder is the tiny static model: the switch does not depend on the kind of
+model, and a static one embeds the 22,807 ESCO labels in seconds where a fine-tuned e5 takes
+minutes on 2 cores. The first-run test (`tests/training/test_bootstrap.py`) switches from a
+static model to e5 in the background.
 """
 
 from __future__ import annotations
@@ -26,15 +30,15 @@ VACANCY = "VAC-000003"
 
 
 @pytest.fixture(scope="module")
-def settings(tuned_home, tmp_path_factory, model_dir: Path) -> Settings:
+def settings(static_home, tmp_path_factory, model_dir: Path) -> Settings:
     home = tmp_path_factory.mktemp("switch") / "home"
-    shutil.copytree(tuned_home[0], home)
+    shutil.copytree(static_home[0], home)
     return Settings(home=home, model_dir=model_dir)
 
 
 @pytest.fixture(scope="module")
-def version(tuned_home) -> str:
-    return tuned_home[1]["version"]
+def version(static_home) -> str:
+    return static_home[1]
 
 
 def consistent(m: Matcher, shortlist: Shortlist) -> None:
@@ -76,7 +80,7 @@ def test_background_switch_serves_one_model_at_a_time(settings, version, embedde
 
 
 def test_switch_reinfers_occupations_with_the_new_embedder(settings):
-    m = Matcher(settings)  # serves the fine-tuned embedder now
+    m = Matcher(settings)  # serves the registered (static) embedder now
     items = m.store.by_rowids(Kind.VACANCIES, list(range(1, 81)))
     stored = m.store.occupations(Kind.VACANCIES, list(items))
     inferred = inferred_occupations(list(items.values()), m.serving.occupations)
@@ -85,9 +89,8 @@ def test_switch_reinfers_occupations_with_the_new_embedder(settings):
         if record.id in inferred:
             uri, confidence = inferred[record.id]
             assert stored[rowid][0] == uri
-            # bf16 products vary a little with batch composition (padding): same occupation,
-            # confidence within a few thousandths
-            assert stored[rowid][1] == pytest.approx(confidence, abs=5e-3)
+            # float32 products of differently shaped batches differ in the last bits
+            assert stored[rowid][1] == pytest.approx(confidence, abs=1e-5)
 
 
 def test_rollback_catches_up_without_reembedding_and_drops_older_models(settings, embedder):
