@@ -30,7 +30,7 @@ class Judge:
             for kind in (Kind.VACANCIES, Kind.JOBSEEKERS)
         }
         self.rowids = {
-            kind: np.array(sorted(store.rowid(kind, i) for i in ids), dtype=np.int64)
+            kind: np.array(sorted(store.rowids(kind, ids).values()), dtype=np.int64)
             for kind, ids in self.ids.items()
         }
         self.relevant_from = 2 if self.truth else 1

@@ -92,7 +92,8 @@ class RiskDesk:
     def features(self, jobseeker_ids: Sequence[str], as_of: dt.date) -> tuple[np.ndarray, list]:
         """(n, FEATURES) categories of stored jobseekers and their months unemployed;
         NotFoundError for an unknown id."""
-        rowids = {j: self.store.rowid(Kind.JOBSEEKERS, j) for j in jobseeker_ids}
+        found = self.store.rowids(Kind.JOBSEEKERS, jobseeker_ids)
+        rowids = {j: found.get(j) for j in jobseeker_ids}
         missing = [j for j, r in rowids.items() if r is None]
         if missing:
             raise NotFoundError.record(Kind.JOBSEEKERS.value, missing[0])

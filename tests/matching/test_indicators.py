@@ -73,3 +73,23 @@ def test_no_indicator_names_a_person(small_store: Matcher):
     out = indicators(small_store.store, {"WZ-00": "intensief"}, k=1)
     text = str({name: t.to_dicts() for name, t in out.items()})
     assert "WZ-" not in text and "intensief" in text
+
+
+def test_the_number_of_queries_does_not_grow_with_the_records(matcher: Matcher):
+    """Indicators read records in bulk: 60 people and vacancies cost no more queries than 6."""
+    from sqlalchemy import event
+
+    def queries_for(n: int) -> int:
+        matcher.upsert([vacancy(id=f"VAC-Q{i:03d}") for i in range(n)])
+        matcher.upsert([jobseeker(id=f"WZ-Q{i:03d}") for i in range(n)])
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(matcher.store.engine, "before_cursor_execute", listener)
+        try:
+            indicators(matcher.store, {}, k=10)
+        finally:
+            event.remove(matcher.store.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = queries_for(6)
+    assert queries_for(60) == few
