@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from eval.bench_http import serving, staff_keys
+from eval.bench_http import serving, staff_keys, tls
 from matching.config import Settings
 from matching.directory import User
 from matching.records import Kind
@@ -94,6 +94,7 @@ def _client(url, keys, vacancies, people, stop, seed, result: LoadResult, lock) 
             base_url=url,
             timeout=60,
             headers={"Authorization": f"Bearer {key}", "X-Purpose": "load benchmark"},
+            verify=tls(),
         )
         for role, key in keys.items()
     }

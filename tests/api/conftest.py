@@ -17,6 +17,7 @@ import uvicorn
 
 from api.app import create_app
 from demo.staff import werkplein
+from eval.bench_http import tls
 from matching.config import Settings
 from matching.directory import User
 from matching.geo import geography
@@ -41,7 +42,7 @@ class Live:
         headers = {"X-Purpose": "test"}
         if role or key:
             headers["Authorization"] = f"Bearer {key or self.keys[role]}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120, verify=tls())
 
 
 def wait_healthy(proc: subprocess.Popen, url: str, log: Path, seconds: float) -> None:
@@ -50,7 +51,7 @@ def wait_healthy(proc: subprocess.Popen, url: str, log: Path, seconds: float) ->
     while True:
         assert proc.poll() is None, log.read_text()[-3000:]
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=2, verify=tls()).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
