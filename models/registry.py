@@ -77,8 +77,23 @@ def configure(tracking_uri: str, home: Path, experiment: str = EXPERIMENT):
     return mlflow
 
 
+def _never_created(tracking_uri: str) -> bool:
+    """A SQLite tracking store whose file does not exist yet: nothing was ever registered."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(tracking_uri)
+    except (ArgumentError, ValueError):  # not a database URL: a folder of runs
+        return False
+    return url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+
+
 def champion_version(tracking_uri: str, home: Path, name: str = MODEL_NAME) -> str | None:
-    """The registered version carrying the `champion` alias, if any."""
+    """The registered version carrying the `champion` alias, if any. Reading does not
+    create the tracking store (a new MLflow database takes ~1 s of migrations)."""
+    if _never_created(tracking_uri):
+        return None
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
     try:
