@@ -172,7 +172,7 @@ TINY_FINE_TUNE = dict(
 def tuned_home(world_home: Path, tmp_path_factory: pytest.TempPathFactory, model_dir: Path):
     """A copy of the small world whose registry holds a tiny fine-tuned embedder (v1).
 
-    Returns (home, summary of the run). Tests that switch embedders copy it first.
+    Returns (home, summary of the run). Copy it before writing.
     """
     from training.train_embedder import FineTuneConfig, train_embedder
 
