@@ -158,6 +158,7 @@ class BenchSetup:
     requests: int = 200  # per sample: warm, cold, exact cold, each HTTP level
     vacancies: int = 300  # at least, per world
     compare: Path | None = None  # another checkout whose server is measured beside this one
+    compare_tracking_uri: str | None = None  # its ranker's MLflow store (default: the same)
     levels: tuple[int, ...] = LEVELS
     progress: bool = True
     seed: int = 5
@@ -202,7 +203,12 @@ def bench_model(
         keys = staff_keys(matcher.store, "bench")
         tracking = setup.tracking_uri if setup.ranker else None
         args = (home, setup.model_dir, tracking, keys, fresh, warm, setup.requests)
-        served = http_figures(*args, compare=setup.compare, levels=setup.levels)
+        served = http_figures(
+            *args,
+            compare=setup.compare,
+            compare_tracking_uri=setup.compare_tracking_uri,
+            levels=setup.levels,
+        )
         out.update(served)
     except RuntimeError as e:  # the other figures still count
         log.warning("bench: HTTP not measured for %s: %s", label, e)

@@ -290,16 +290,21 @@ def http_figures(
     warm_ids: list[str],
     n: int,
     compare: Path | None = None,
+    compare_tracking_uri: str | None = None,
     levels: tuple[int, ...] = LEVELS,
 ) -> dict[str, object]:
     """Every HTTP figure of this checkout's server; with `compare`, the other checkout's
-    server measured in the same run on the same data and texts, and the ratios other/this."""
+    server (its ranker from `compare_tracking_uri`, default the same store) measured in the
+    same run on the same data and texts, and the ratios other/this."""
     with ExitStack() as stack:
         servers: list[Served] = []
-        for name, checkout in (("this", REPO), ("other", compare)):
+        for name, checkout, uri in (
+            ("this", REPO, tracking_uri),
+            ("other", compare, compare_tracking_uri or tracking_uri),
+        ):
             if checkout is None:
                 continue
-            started = serving(home, model_dir, tracking_uri, checkout)
+            started = serving(home, model_dir, uri, checkout)
             url, pid, start_s = stack.enter_context(started)
             servers.append(Served(name, url, pid, {"server_start_s": start_s}))
         measure(servers, keys, fresh, warm_ids, n, levels)

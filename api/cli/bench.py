@@ -40,6 +40,12 @@ def _models(args: argparse.Namespace, s: Settings, root: Path) -> dict[str, Embe
     return out
 
 
+def _is_checkout(path: Path) -> bool:
+    """A werkmatch checkout whose server starts with `python -m api.cli serve` (a package
+    since the redesign, a module before it, as at 2c3c529)."""
+    return (path / "api" / "cli" / "__main__.py").exists() or (path / "api" / "cli.py").exists()
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import BenchSetup, run
     from matching.embedders import base_embedder
@@ -48,7 +54,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     s = get_settings()
     root = s.reports_dir / "bench"
     compare = Path(args.compare).resolve() if args.compare else None
-    if compare is not None and not (compare / "api" / "cli" / "__main__.py").exists():
+    if compare is not None and not _is_checkout(compare):
         raise SystemExit(f"--compare: {compare} is not a werkmatch checkout")
     setup = BenchSetup(
         models=_models(args, s, root),
@@ -57,6 +63,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         tracking_uri=s.tracking_uri,
         requests=args.requests,
         compare=compare,
+        compare_tracking_uri=args.compare_mlflow,
         progress=not args.json,
     )
     results = run([int(x) for x in args.sizes.split(",")], root, setup)
@@ -92,6 +99,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--requests", type=int, default=200, help="queries per sample and level")
     s.add_argument("--models", default="e5,static", help="serving models, the first headline")
     s.add_argument("--compare", metavar="CHECKOUT", help="also serve this checkout's code")
+    s.add_argument(
+        "--compare-mlflow",
+        metavar="URI",
+        help="the MLflow store whose champion ranker the compared checkout serves",
+    )
     s.add_argument("--dims", type=int, default=384, help="of the static model (384: no PCA)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)

@@ -10,6 +10,10 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from api.cli import main
+from api.cli.bench import _is_checkout
 from eval.bench import BenchSetup, bench_size
 from eval.bench_http import REPO
 from eval.bench_report import write_report
@@ -104,3 +108,48 @@ def test_another_checkout_compared_and_a_reused_world_labelled(
     assert again["build"]["embed_texts_per_s"] == first["build"]["embed_texts_per_s"]
     assert again["world"]["reused"] and "(reused)" in write_report([again], tmp_path).read_text()
     assert set(again) >= {"http_rps_2_clients", "shortlist_p99_ms_cold"}
+
+
+def test_compare_takes_a_checkout_of_either_cli_layout_and_refuses_other_folders(tmp_path):
+    """`--compare` accepts today's layout and the one before the redesign (api/cli.py, as at
+    2c3c529, the issue's baseline); any other folder is refused before anything is built."""
+    old, new, other = tmp_path / "old", tmp_path / "new", tmp_path / "other"
+    (old / "api").mkdir(parents=True)
+    (old / "api" / "cli.py").write_text("")
+    (new / "api" / "cli").mkdir(parents=True)
+    (new / "api" / "cli" / "__main__.py").write_text("")
+    (other / "api").mkdir(parents=True)
+    assert _is_checkout(old) and _is_checkout(new) and _is_checkout(REPO)
+    assert not _is_checkout(other)
+    with pytest.raises(SystemExit, match="is not a werkmatch checkout"):
+        main(["bench", "--sizes", "10", "--compare", str(other)])
+
+
+def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monkeypatch):
+    """`--compare-mlflow`: each server is started with its own MLflow store (the old code
+    cannot read today's ranker), and without it both share this one's."""
+    import contextlib
+
+    from eval import bench_http
+
+    started: list[tuple[Path, str | None]] = []
+
+    @contextlib.contextmanager
+    def fake_serving(home, model_dir, tracking_uri, checkout):
+        started.append((checkout, tracking_uri))
+        yield "http://127.0.0.1:1", 1, 0.5
+
+    def fake_measure(servers, *args, **kwargs):
+        for s in servers:
+            s.figures["http_rps_16_clients"] = 10.0
+
+    monkeypatch.setattr(bench_http, "serving", fake_serving)
+    monkeypatch.setattr(bench_http, "measure", fake_measure)
+    old = tmp_path / "old"
+    args = (tmp_path, tmp_path, "sqlite:///this.db", {}, None, [], 1)
+    out = bench_http.http_figures(*args, compare=old, compare_tracking_uri="sqlite:///old.db")
+    assert started == [(REPO, "sqlite:///this.db"), (old, "sqlite:///old.db")]
+    assert out["compare"]["ratio"]["http_rps_16_clients"] == 1.0
+    started.clear()
+    bench_http.http_figures(*args, compare=old)
+    assert started == [(REPO, "sqlite:///this.db"), (old, "sqlite:///this.db")]
