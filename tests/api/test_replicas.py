@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.bench_http import tls
 from matching.directory import User
 from matching.geo import geography
 from matching.store import Store
@@ -104,7 +105,7 @@ def replicas(ranked_home, server, tmp_path_factory, model_dir):
 
 def _client(url: str, key: str) -> httpx.Client:
     headers = {"Authorization": f"Bearer {key}", "X-Purpose": "replicas"}
-    return httpx.Client(base_url=url, headers=headers, timeout=60)
+    return httpx.Client(base_url=url, headers=headers, timeout=60, verify=tls())
 
 
 def _until(check: Callable[[], bool]) -> float:

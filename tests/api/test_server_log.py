@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.bench_http import tls
 from matching.config import Settings
 from matching.directory import User
 from matching.store import Store
@@ -65,7 +66,7 @@ def test_a_probed_server_logs_routes_and_error_types_but_no_person(served):
     url, home, log, keys = served
     person = jobseeker(id="WZ-LOGPROBE", cv_text=SECRET_CV).model_dump(mode="json")
     wc = {"Authorization": f"Bearer {keys['werkcoach']}"}
-    with httpx.Client(base_url=url, timeout=60) as c:
+    with httpx.Client(base_url=url, timeout=60, verify=tls()) as c:
         assert c.post("/v1/jobseekers", json=person, headers=wc).status_code == 201
         assert c.get("/v1/jobseekers/WZ-LOGPROBE", headers=wc).status_code == 200
         assert c.get("/v1/jobseekers/WZ-UNKNOWN-99", headers=wc).status_code == 404

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from api.web.filters import ShortlistFilters
+from eval.bench_http import tls
 from matching.geo import geography
 from matching.records import Kind
 
@@ -21,7 +22,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 @contextmanager
 def signed_in(live, who: str):
     """A client with a workspace session for the key of `who`."""
-    with httpx.Client(base_url=live.url, timeout=120) as c:
+    with httpx.Client(base_url=live.url, timeout=120, verify=tls()) as c:
         form = c.get("/werkplek/inloggen")
         token = CSRF.search(form.text).group(1)
         r = c.post("/werkplek/inloggen", data={"csrf": token, "sleutel": live.keys[who]})
@@ -43,7 +44,7 @@ def _vacancy_in_regions(live) -> str:
 
 
 def test_no_page_without_a_session(live):
-    with httpx.Client(base_url=live.url) as c:
+    with httpx.Client(base_url=live.url, verify=tls()) as c:
         for path in ("/werkplek/", "/werkplek/vacatures", "/werkplek/arbeidsmarkt"):
             r = c.get(path)
             assert r.status_code == 303
@@ -52,7 +53,7 @@ def test_no_page_without_a_session(live):
 
 
 def test_sign_in_sets_a_strict_httponly_cookie_without_personal_data(live):
-    with httpx.Client(base_url=live.url) as c:
+    with httpx.Client(base_url=live.url, verify=tls()) as c:
         token = _csrf(c.get("/werkplek/inloggen"))
         wrong = c.post("/werkplek/inloggen", data={"csrf": token, "sleutel": "wm_nope.nope"})
         assert wrong.status_code == 401 and "onbekend" in wrong.text
@@ -66,7 +67,7 @@ def test_sign_in_sets_a_strict_httponly_cookie_without_personal_data(live):
 
 
 def test_sign_in_without_its_csrf_token_is_refused(live):
-    with httpx.Client(base_url=live.url) as c:
+    with httpx.Client(base_url=live.url, verify=tls()) as c:
         c.get("/werkplek/inloggen")
         r = c.post("/werkplek/inloggen", data={"sleutel": live.keys["matchmaker"]})
     assert r.status_code == 403 and "werkmatch_sessie" not in r.headers.get("set-cookie", "")
@@ -89,7 +90,7 @@ def test_sign_out_ends_the_session_on_the_server(live):
         start = c.get("/werkplek/")
         stolen = c.cookies["werkmatch_sessie"]
         assert c.post("/werkplek/uitloggen", data={"csrf": _csrf(start)}).status_code == 303
-    with httpx.Client(base_url=live.url, cookies={"werkmatch_sessie": stolen}) as c:
+    with httpx.Client(base_url=live.url, cookies={"werkmatch_sessie": stolen}, verify=tls()) as c:
         assert c.get("/werkplek/").status_code == 303  # the old cookie opens nothing
 
 
@@ -252,7 +253,7 @@ def test_secure_cookies_when_configured(
         serve_copy(
             ranked_home[0], tmp_path_factory, model_dir, embedder, postgres, secure_cookies=True
         ) as server,
-        httpx.Client(base_url=server.url) as c,
+        httpx.Client(base_url=server.url, verify=tls()) as c,
     ):
         r = c.get("/werkplek/inloggen")
     assert "Secure" in r.headers["set-cookie"]
