@@ -20,6 +20,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from matching.index_files import folder_lock
 from matching.vector_index import (
     IndexMeta,
     VectorIndex,
@@ -174,12 +175,12 @@ class ShardedIndex:
 
     def save(self, folder: Path) -> None:
         """Write every shard, then `<kind>.json` (atomically) naming how many there are."""
-        with self._lock:
+        with self._lock, folder_lock(folder, exclusive=True):
             for shard in self.shards:
                 shard.save(folder)
             self.meta.count = len(self)
             base = folder / self.meta.kind
-            tmp = base.with_suffix(".json.tmp")
+            tmp = base.with_suffix(f".json.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(asdict(self.meta), indent=2))
             os.replace(tmp, base.with_suffix(".json"))
 
@@ -208,10 +209,11 @@ def build_index(
 
 def open_index(folder: Path, kind: str, nprobe: int = 32) -> VectorIndex | ShardedIndex | None:
     """The saved index of a kind, sharded or not, or None when missing or unreadable."""
-    try:
-        meta = IndexMeta(**json.loads((folder / f"{kind}.json").read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-    if meta.shards > 1:
-        return ShardedIndex.load(folder, meta, nprobe)
-    return VectorIndex.load(folder, kind, nprobe)
+    with folder_lock(folder, exclusive=False):  # the meta and the shards it names, as one
+        try:
+            meta = IndexMeta(**json.loads((folder / f"{kind}.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        if meta.shards > 1:
+            return ShardedIndex.load(folder, meta, nprobe)
+        return VectorIndex.load(folder, kind, nprobe)

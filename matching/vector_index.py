@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
+from matching.index_files import folder_lock
+
 if TYPE_CHECKING:
     from matching.sharded_index import ShardedIndex
 
@@ -263,11 +265,11 @@ class VectorIndex:
         """Write `<kind>.faiss` and `<kind>.json` atomically into folder."""
         folder.mkdir(parents=True, exist_ok=True)
         base = folder / self.meta.kind
-        with self._lock:
-            tmp = base.with_suffix(".faiss.tmp")
+        with self._lock, folder_lock(folder, exclusive=True):
+            tmp = base.with_suffix(f".faiss.{os.getpid()}.tmp")
             faiss.write_index(self._index, str(tmp))
             os.replace(tmp, base.with_suffix(".faiss"))
-            tmp_meta = base.with_suffix(".json.tmp")
+            tmp_meta = base.with_suffix(f".json.{os.getpid()}.tmp")
             tmp_meta.write_text(json.dumps(asdict(self.meta), indent=2))
             os.replace(tmp_meta, base.with_suffix(".json"))
 
@@ -276,8 +278,9 @@ class VectorIndex:
         """The saved index of a kind, or None when missing or unreadable."""
         base = folder / kind
         try:
-            meta = IndexMeta(**json.loads(base.with_suffix(".json").read_text()))
-            index = faiss.read_index(str(base.with_suffix(".faiss")))
+            with folder_lock(folder, exclusive=False):
+                meta = IndexMeta(**json.loads(base.with_suffix(".json").read_text()))
+                index = faiss.read_index(str(base.with_suffix(".faiss")))
         except (OSError, ValueError, TypeError, RuntimeError):
             return None
         if index.ntotal != meta.count:
