@@ -17,7 +17,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.nul import NulGuard
 from api.request_log import RequestLog
 from api.schemas import ErrorResponse
-from matching.config import Settings
+from matching.config import Settings, get_settings
 from matching.follow import Follower
 from matching.service import Matcher, freeze_heap
 from training.bootstrap import ranker_follows_switches
@@ -120,3 +120,9 @@ def create_app(settings: Settings, matcher: Matcher | None = None, follow: bool 
     app.include_router(routes_risk.router)
     web.install(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app each process of `werkmatch serve --workers N` builds: settings from the
+    environment, a Follower like any replica (writes through one process reach the others)."""
+    return create_app(get_settings(), follow=True)

@@ -146,15 +146,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.request_log import log_config
 
     settings = get_settings()
-    app = create_app(settings, follow=True)
     keys = settings.home / "demo" / "api_keys.txt"
     print(
         f"werkplek: http://{args.host}:{args.port}/werkplek/ (sign in with your key"
         + (f"; the demo's are in {keys})" if keys.exists() else ")"),
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config(), access_log=False)
+    options = {"host": args.host, "port": args.port, "log_config": log_config()}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, follow=True), access_log=False, **options)
+    else:  # each process is a replica of the others on the same data directory
+        target = "api.app:app_from_environment"
+        uvicorn.run(target, factory=True, workers=args.workers, access_log=False, **options)
     return 0
+
+
+def _processes(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def cmd_health(_: argparse.Namespace) -> int:
@@ -231,6 +242,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("serve", help="start the HTTP API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--workers",
+        type=_processes,
+        default=1,
+        help="server processes, each with its own copy of the indexes (memory x N)",
+    )
     s.set_defaults(func=cmd_serve)
     sub.add_parser("health", help="model, index sizes, store status").set_defaults(func=cmd_health)
     s = sub.add_parser("backup", help="copy database, indexes and registry into FOLDER")
