@@ -263,9 +263,8 @@ class VectorIndex:
 
     def save(self, folder: Path) -> None:
         """Write `<kind>.faiss` and `<kind>.json` atomically into folder."""
-        folder.mkdir(parents=True, exist_ok=True)
         base = folder / self.meta.kind
-        with self._lock, folder_lock(folder, exclusive=True):
+        with self._lock, folder_lock(folder, exclusive=True):  # which makes the folder
             tmp = base.with_suffix(f".faiss.{os.getpid()}.tmp")
             faiss.write_index(self._index, str(tmp))
             os.replace(tmp, base.with_suffix(".faiss"))

@@ -142,7 +142,7 @@ def _user_for(store, args: argparse.Namespace):
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import app_from_environment
     from api.request_log import log_config
 
     settings = get_settings()
@@ -152,12 +152,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + (f"; the demo's are in {keys})" if keys.exists() else ")"),
         flush=True,
     )
-    options = {"host": args.host, "port": args.port, "log_config": log_config()}
-    if args.workers == 1:
-        uvicorn.run(create_app(settings, follow=True), access_log=False, **options)
-    else:  # each process is a replica of the others on the same data directory
-        target = "api.app:app_from_environment"
-        uvicorn.run(target, factory=True, workers=args.workers, access_log=False, **options)
+    # Several processes each build the app themselves, every one a replica of the others on
+    # the same data directory; uvicorn needs the factory by name for that.
+    several = args.workers > 1
+    uvicorn.run(
+        "api.app:app_from_environment" if several else app_from_environment(),
+        factory=several,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_config=log_config(),
+        access_log=False,
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ never asserted here; `werkmatch bench` measures it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import replace
@@ -14,6 +15,7 @@ import pytest
 
 from api.cli import main
 from api.cli.bench import _is_checkout
+from eval import bench_http
 from eval.bench import BenchSetup, bench_size
 from eval.bench_http import REPO
 from eval.bench_report import write_report
@@ -128,10 +130,6 @@ def test_compare_takes_a_checkout_of_either_cli_layout_and_refuses_other_folders
 def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monkeypatch):
     """`--compare-mlflow`: each server is started with its own MLflow store (the old code
     cannot read today's ranker), and without it both share this one's."""
-    import contextlib
-
-    from eval import bench_http
-
     started: list[tuple[Path, str | None]] = []
 
     @contextlib.contextmanager
