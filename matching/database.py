@@ -162,8 +162,9 @@ def _never_reuse_rowids(conn: Any) -> None:
         conn.exec_driver_sql(f'ALTER TABLE "{table.name}" RENAME TO "{old}"')
         for index in table.indexes:
             conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+        had = {c["name"] for c in inspect(conn).get_columns(old)}
         table.create(conn)
-        cols = ", ".join(f'"{c.name}"' for c in table.columns)
+        cols = ", ".join(f'"{c.name}"' for c in table.columns if c.name in had)
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{old}"')
         conn.exec_driver_sql(f'DROP TABLE "{old}"')
         used = [

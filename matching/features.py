@@ -19,7 +19,7 @@ from matching.labour_market import Market, occupation_group, unemployment_phase
 from matching.lexical import clean_title, pair_similarity
 from matching.records import EDUCATION_RANK, Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
-from matching.text_facts import cares_for_children, experience_years, named_in, years_asked
+from matching.text_facts import cv_facts, named_in, years_asked
 
 # (feature, criterion)
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -130,8 +130,9 @@ def pair_features(
     hours_short = np.maximum(0.0, np.array([v.hours_min for v in vacancies]) - hours)
     text_only, cv_overlap = _cv_skills(vacancies, jobseekers, matched)
     asked = np.array(_per_distinct(lambda v: years_asked(v.title, v.description), vacancies, id))
-    years = np.array([experience_years(j.cv_text) for j in jobseekers], dtype=float)
-    cares = np.array([cares_for_children(j.cv_text) for j in jobseekers], dtype=bool)
+    facts = [cv_facts(j.cv_text) for j in jobseekers]
+    years = np.array([f.experience_years for f in facts], dtype=float)
+    cares = np.array([f.cares_for_children for f in facts], dtype=bool)
     cols = {
         "semantic": np.asarray(similarity, dtype=float),
         "title_sim": pair_similarity(titles, wants),
@@ -173,10 +174,9 @@ def _cv_skills(
     text_only, share = [], np.ones(len(jobseekers))
     for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
         listed = set(matched[i])
-        found = named_in(v.required_skills, j.cv_text)
-        text_only.append(
-            [s for s, hit in zip(v.required_skills, found, strict=True) if hit and s not in listed]
-        )
+        unlisted = [s for s in v.required_skills if s not in listed]
+        found = named_in(unlisted, j.cv_text) if unlisted else []  # no CV read when all listed
+        text_only.append([s for s, hit in zip(unlisted, found, strict=True) if hit])
         if v.required_skills:
             share[i] = (len(listed) + len(text_only[-1])) / len(v.required_skills)
     return text_only, share

@@ -43,6 +43,10 @@ def _record_table(name: str) -> Table:
         Column("is_open", Boolean, nullable=False),
         Column("education_rank", Integer),
         Column("months_unemployed", Integer),
+        # Jobseekers: facts read from the CV text at ingest (matching/text_facts.py), so that
+        # a shortlist does not read 500 CVs; migration 0002 filled them for older rows.
+        Column("experience_years", Integer),
+        Column("cares_for_children", Boolean),
         Column("rev", Integer, nullable=False, index=True),
         Column("updated_at", DateTime(timezone=True), nullable=False),
         # AUTOINCREMENT: a deleted rowid is never given again (tombstones and indexes are

@@ -51,6 +51,7 @@ from matching.records import (
 )
 from matching.schema import TABLES
 from matching.sessions import Sessions
+from matching.text_facts import CvFacts, cv_facts, remember_cv_facts
 from matching.texts import record_text, text_hash
 from matching.vectors import VectorStore, delete_vectors_of
 
@@ -167,6 +168,7 @@ class Store:
 
         Parsed records are cached by (rowid, row revision): a changed row has a new revision,
         so the cache can never serve a stale record. Occupations are read fresh every time.
+        A jobseeker's CV facts, read at ingest, come along (`text_facts.remember_cv_facts`).
         """
         table = TABLES[kind]
         cache = self._records[kind]
@@ -179,18 +181,22 @@ class Store:
             table.c.rev,
             type_coerce(table.c.data, Text),
             *_occupation_columns(table),
+            table.c.experience_years,
+            table.c.cares_for_children,
         )
         with self.engine.connect() as conn:
             for chunk in chunks([int(r) for r in rowids]):
                 stmt = select(*cols).where(table.c.rowid.in_(chunk))
-                for rowid, rev, raw, uri, conf in conn.execute(stmt):
+                for rowid, rev, raw, uri, conf, years, cares in conn.execute(stmt):
                     occupations[rowid] = Occupation(uri, conf)
                     hit = cache.get(rowid)
                     if hit is not None and hit[0] == rev:
-                        records[rowid] = hit[1]
-                        continue
-                    records[rowid] = record = from_stored(cls, raw)
-                    cache[rowid] = (rev, record)
+                        records[rowid] = record = hit[1]
+                    else:
+                        records[rowid] = record = from_stored(cls, raw)
+                        cache[rowid] = (rev, record)
+                    if years is not None and isinstance(record, Jobseeker):
+                        remember_cv_facts(record.cv_text, CvFacts(years, bool(cares)))
         return records, occupations
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Occupation]:
@@ -317,6 +323,11 @@ def _row_of(
             "is_open": True,
             "education_rank": EDUCATION_RANK[record.education],
             "months_unemployed": record.months_unemployed,
+        }
+        facts = cv_facts(record.cv_text)
+        attrs |= {
+            "experience_years": facts.experience_years,
+            "cares_for_children": facts.cares_for_children,
         }
     else:
         uri = record.esco_uri

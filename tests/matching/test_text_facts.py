@@ -1,17 +1,26 @@
-"""Facts read from CV and vacancy text: by hand, and never failing on any text."""
+"""Facts read from CV and vacancy text: by hand, never failing on any text, and read once at
+ingest (the store hands them back with the record)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text as sql
 
+from matching.records import Kind
+from matching.store import Store
 from matching.text_facts import (
     MAX_YEARS,
+    CvFacts,
     cares_for_children,
+    cv_facts,
     experience_years,
     named_in,
     years_asked,
 )
+from tests.factories import jobseeker
 
 
 def test_experience_is_read_from_stated_years_or_else_from_spans():
@@ -40,4 +49,18 @@ def test_readers_never_fail_and_stay_in_range(text):
     assert 0 <= experience_years(text) <= MAX_YEARS
     assert 0 <= years_asked(text, text) <= MAX_YEARS
     assert isinstance(cares_for_children(text), bool)
+    assert cv_facts(text) == CvFacts(experience_years(text), cares_for_children(text))
     assert named_in([text], text) == [True] if text.strip() else True
+
+
+def test_the_facts_a_shortlist_reads_are_those_stored_at_ingest(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path / 'werkmatch.db'}")
+    cv = "Lasser met 7 jaar ervaring in de scheepsbouw; ik zorg voor mijn kinderen."
+    (rowid,) = store.upsert([jobseeker(cv_text=cv)])
+    with store.engine.begin() as conn:
+        stored = conn.execute(sql("SELECT experience_years, cares_for_children FROM jobseekers"))
+        assert [(y, bool(c)) for y, c in stored] == [(7, True)]
+        conn.execute(sql("UPDATE jobseekers SET experience_years = 3, cares_for_children = 0"))
+    records, _ = store.with_occupations(Kind.JOBSEEKERS, [rowid])
+    # what the store handed over, not a second reading of the text
+    assert cv_facts(records[rowid].cv_text) == CvFacts(3, False)
