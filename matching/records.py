@@ -344,11 +344,19 @@ def from_stored(cls: type[R], data: str | bytes | dict[str, Any]) -> R:
     Only records that passed validation are stored, so reading checks types (enums, dates,
     numbers) in pydantic-core and skips the cleaning validators written in Python: 2.5x
     faster than `model_validate_json`, which matters for the 500 candidates of a shortlist.
+    The twin has every field of `cls` with its default filled in, so its values become the
+    record as they are (what `model_construct` does, without its per-field loop: 1 us
+    instead of 6 per record; the record classes have no private attributes).
     """
     twin = _stored_model(cls)
     read = twin.model_validate if isinstance(data, dict) else twin.model_validate_json
     parsed = read(data)
-    return cls.model_construct(_fields_set=parsed.model_fields_set, **parsed.__dict__)
+    record = cls.__new__(cls)
+    object.__setattr__(record, "__dict__", parsed.__dict__)
+    object.__setattr__(record, "__pydantic_fields_set__", parsed.model_fields_set)
+    object.__setattr__(record, "__pydantic_extra__", None)
+    object.__setattr__(record, "__pydantic_private__", None)
+    return record
 
 
 def describe_errors(exc: Exception) -> list[dict[str, str]]:

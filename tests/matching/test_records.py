@@ -166,6 +166,8 @@ def test_stored_jobseekers_read_back_equal_and_typed(data, available, benefit, a
     for raw in (stored, json.loads(stored)):  # JSON text or the dict of a JSON column
         again = from_stored(Jobseeker, raw)
         assert again == js and again.model_dump() == js.model_dump()
+        with pytest.raises(ValidationError, match="frozen"):
+            again.postcode = "1011"  # still a frozen record
         assert type(again.education) is EducationLevel and again.available_from == available
         assert all(type(lic) is Licence for lic in again.licences)
 
