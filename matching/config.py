@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         description="shards per vector index (by rowid), searched in parallel and merged",
     )
     retrieve_n: int = Field(default=500, ge=1, le=10_000, description="candidates per query")
+    query_slots: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="matching queries (shortlists, fit checks) one process computes at once; "
+        "the others wait their turn. Python runs one thread at a time, so more only contend "
+        "for it (see docs/results.md); run more processes (`serve --workers`) instead",
+    )
     embed_batch_size: int = Field(default=16, ge=1, le=1024)
     ingest_batch: int = Field(
         default=1000, ge=1, le=100_000, description="rows stored per transaction in bulk ingest"

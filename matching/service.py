@@ -71,6 +71,7 @@ class Matcher:
             ref = EmbedderRef(_version_of(settings, embedder), Path(embedder.model_dir))
         self._slot = ServingSlot(Serving(ref, embedder, self.store, settings))
         self._writes = threading.RLock()
+        self._query_slots = threading.BoundedSemaphore(settings.query_slots)
         self._market = LiveMarket(self.store, MARKET_MAX_AGE_S)
         self.ranker: ServedRanker | None = None
         self.risk = RiskDesk(self.store, settings, self.market)  # risk, segment, overrides
@@ -220,20 +221,23 @@ class Matcher:
         """The best jobseekers for a vacancy among those that pass the hard filters (`fair`:
         re-ranked for the exposure of 45+ and long-term unemployed)."""
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
-        return operations.shortlist(self.context(), vacancy, self.ranker, k, overrides, fair)
+        with self._query_slots:
+            return operations.shortlist(self.context(), vacancy, self.ranker, k, overrides, fair)
 
     def vacancies_for(
         self, jobseeker_id: str, k: int = 20, overrides: Overrides | None = None
     ) -> Shortlist:
         """The best open vacancies for a jobseeker among those that pass the hard filters."""
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
-        return operations.shortlist(self.context(), js, self.ranker, k, overrides)
+        with self._query_slots:
+            return operations.shortlist(self.context(), js, self.ranker, k, overrides)
 
     def fit_check(self, vacancy_id: str, jobseeker_id: str) -> FitCheck:
         """Score one pair, find the rank it would have, and list what is missing."""
         vacancy = self.get(Kind.VACANCIES, vacancy_id)
         js = self.get(Kind.JOBSEEKERS, jobseeker_id)
-        return operations.fit_check(self.context(), vacancy, js, self.ranker)
+        with self._query_slots:
+            return operations.fit_check(self.context(), vacancy, js, self.ranker)
 
     def segments(self, jobseeker_ids: Sequence[str]) -> dict[str, dict]:
         """Service segment (the werkcoach's override if any), risk and phase per jobseeker:

@@ -179,3 +179,47 @@ def test_erased_jobseeker_never_appears_again(matcher: Matcher):
     assert "WZ-T1" in {m.id for m in matcher.shortlist("VAC-T1").items}
     matcher.delete(Kind.JOBSEEKERS, "WZ-T1")
     assert {m.id for m in matcher.shortlist("VAC-T1").items} == {"WZ-T2"}
+
+
+@pytest.mark.parametrize("slots", [1, 3])
+def test_no_more_queries_compute_at_once_than_the_process_has_slots(
+    settings, embedder, monkeypatch, slots: int
+):
+    """Shortlists, reverse searches and fit checks asked by 12 threads at once."""
+    import threading
+    import time
+
+    from matching import operations
+
+    m = Matcher(settings.model_copy(update={"query_slots": slots}), embedder=embedder)
+    m.upsert([vacancy()])
+    m.upsert([jobseeker()])
+    running, most, lock = [0], [0], threading.Lock()
+
+    def counted(real):
+        def call(*args, **kwargs):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.02)  # long enough for the other threads to arrive
+            try:
+                return real(*args, **kwargs)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        return call
+
+    monkeypatch.setattr(operations, "shortlist", counted(operations.shortlist))
+    monkeypatch.setattr(operations, "fit_check", counted(operations.fit_check))
+    asks = [
+        lambda: m.shortlist("VAC-T1"),
+        lambda: m.vacancies_for("WZ-T1"),
+        lambda: m.fit_check("VAC-T1", "WZ-T1"),
+    ]
+    threads = [threading.Thread(target=asks[i % 3]) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == slots
