@@ -135,7 +135,7 @@ def pair_features(
     cares = np.array([f.cares_for_children for f in facts], dtype=bool)
     cols = {
         "semantic": np.asarray(similarity, dtype=float),
-        "title_sim": pair_similarity(titles, wants),
+        "title_sim": pair_similarity(titles, wants, recurring=True),
         "skill_sim": pair_similarity(v_skills, j_skills),
         "skill_overlap": overlap,
         "cv_skill_overlap": cv_overlap,

@@ -113,17 +113,43 @@ def transform(texts: list[str]) -> sparse.csr_matrix:
     return m
 
 
-def pair_similarity(left: list[str], right: list[str]) -> np.ndarray:
+_ROWS: FifoCache[str, tuple[np.ndarray, np.ndarray]] = FifoCache(50_000)  # text -> row
+
+
+def remembered_rows(texts: list[str]) -> sparse.csr_matrix:
+    """TF-IDF rows of texts that recur from query to query (occupation titles), each
+    transformed once and then kept: 500 candidates' titles cost 0.5 ms instead of 3."""
+    rows = {t: _ROWS.get(t) for t in dict.fromkeys(texts)}
+    missing = [t for t, row in rows.items() if row is None]
+    if missing:
+        m = transform(missing)
+        for i, t in enumerate(missing):
+            lo, hi = m.indptr[i], m.indptr[i + 1]
+            rows[t] = _ROWS[t] = (m.indices[lo:hi].copy(), m.data[lo:hi].copy())
+    ordered = [rows[t] for t in texts]
+    return sparse.csr_matrix(
+        (
+            np.concatenate([d for _, d in ordered]) if ordered else np.zeros(0, np.float32),
+            np.concatenate([c for c, _ in ordered]) if ordered else np.zeros(0, np.int32),
+            np.r_[0, np.cumsum([len(c) for c, _ in ordered])],
+        ),
+        shape=(len(texts), len(vectorizer().vocabulary_)),
+    )
+
+
+def pair_similarity(left: list[str], right: list[str], recurring: bool = False) -> np.ndarray:
     """Cosine similarity of left[i] and right[i] under the char n-gram model.
 
     Each distinct text is transformed once: a shortlist pairs one vacancy with many
-    jobseekers, so one side is mostly a single text.
+    jobseekers, so one side is mostly a single text. `recurring`: the texts recur across
+    queries (titles), so their rows are kept (`remembered_rows`).
     """
     if not left:
         return np.zeros(0, dtype=np.float32)
     left_texts, li = _distinct(left)
     right_texts, ri = _distinct(right)
-    a, b = transform(left_texts), transform(right_texts)
+    rows = remembered_rows if recurring else transform
+    a, b = rows(left_texts), rows(right_texts)
     if len(left_texts) == 1:
         return (b @ a.toarray()[0]).astype(np.float32)[ri]
     return np.asarray(a[li].multiply(b[ri]).sum(axis=1), dtype=np.float32).ravel()

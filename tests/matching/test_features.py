@@ -125,17 +125,20 @@ def test_fast_lexical_rows_equal_the_vectorizer(texts: list[str]):
     st.lists(st.text(alphabet="abcdefghij ;-", max_size=40), min_size=1, max_size=5),
 )
 def test_pair_similarity_is_the_cosine_of_the_vectorizer_rows(left: list[str], right: list[str]):
-    """One left text against many (a shortlist) and pairwise give scikit-learn's cosine."""
+    """One left text against many (a shortlist) and pairwise give scikit-learn's cosine,
+    also from rows kept for recurring texts (asked twice: transformed, then remembered)."""
     n = min(len(left), len(right))
     rows = vectorizer().transform(left[:n] + right[:n]).toarray()
     expected = (rows[:n] * rows[n:]).sum(axis=1)
-    assert np.allclose(pair_similarity(left[:n], right[:n]), expected, atol=1e-6)
     one = vectorizer().transform(left[:1]).toarray()[0]
-    assert np.allclose(
-        pair_similarity(left[:1] * len(right), right),
-        vectorizer().transform(right).toarray() @ one,
-        atol=1e-6,
-    )
+    for recurring in (False, True, True):
+        got = pair_similarity(left[:n], right[:n], recurring=recurring)
+        assert np.allclose(got, expected, atol=1e-6)
+        assert np.allclose(
+            pair_similarity(left[:1] * len(right), right, recurring=recurring),
+            vectorizer().transform(right).toarray() @ one,
+            atol=1e-6,
+        )
 
 
 @settings(max_examples=100, deadline=None)
