@@ -65,15 +65,19 @@ class Market:
 
 
 def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """Occupation group and region of every row, looked up once per distinct occupation and
+    postcode (a few thousand) rather than per row (a million)."""
     geo = geography()
-    uris = frame["occupation_uri"].to_list()
+    groups = {u: occupation_group(u) for u in frame["occupation_uri"].drop_nulls().unique()}
+    regions = {p: str(geo.region_codes[geo.row(p)]) for p in frame["postcode"].unique()}
     return frame.with_columns(
-        pl.Series("group", [occupation_group(u) for u in uris], dtype=pl.Utf8),
-        pl.Series(
-            "region",
-            [str(geo.region_codes[geo.row(p)]) for p in frame["postcode"]],
-            dtype=pl.Utf8,  # typed even when empty: a store without vacancies still joins
-        ),
+        # typed even when empty: a store without vacancies still joins
+        pl.col("occupation_uri")
+        .replace_strict(groups, default=None, return_dtype=pl.Utf8)
+        .alias("group"),
+        pl.col("postcode")
+        .replace_strict(regions, default=None, return_dtype=pl.Utf8)
+        .alias("region"),
     ).filter(pl.col("group").is_not_null())
 
 

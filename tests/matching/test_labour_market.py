@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import matching.labour_market as lm
@@ -77,3 +78,32 @@ def test_a_store_without_vacancies_or_jobseekers_has_empty_cells_not_an_error(tm
     only_work = lm.compute_market(store)
     assert only_work.table["jobseekers"].to_list() == [0]
     assert only_work.table["tension"].to_list() == [1.5 / 0.5]
+
+
+def test_the_figures_do_not_depend_on_the_chunks_the_store_is_read_in(tmp_path: Path, monkeypatch):
+    store = Store(f"sqlite:///{tmp_path / 'chunks.db'}")
+    places = ["3011", "3012", "1011", "9711", "3011", "1011", "5611"]  # 4 regions
+    store.upsert(
+        [
+            jobseeker(id=f"J{i}", postcode=pc, desired_esco_uri=FORKLIFT_URI if i % 3 else None)
+            for i, pc in enumerate(places)
+        ]
+        + [
+            jobseeker(
+                id="J-long", postcode="3011", desired_esco_uri=FORKLIFT_URI, months_unemployed=30
+            )
+        ]
+    )
+    store.upsert(
+        [vacancy(id=f"V{i}", postcode=pc, esco_uri=FORKLIFT_URI) for i, pc in enumerate(places[:3])]
+    )
+    whole = lm.compute_market(store).table
+    for rows in (1, 2, 3):
+        monkeypatch.setattr("matching.store.MARKET_CHUNK", rows)
+        assert lm.compute_market(store).table.equals(whole)
+    # 3011 and 3012 are one region: 2 vacancies there, 2 short-unemployed jobseekers with a
+    # known occupation (J1 in 3012, J4 in 3011; J-long is not short)
+    rotterdam = whole.filter(pl.col("vacancies") == 2)
+    assert rotterdam["short_unemployed"].to_list() == [2]
+    assert rotterdam["jobseekers"].to_list() == [3]
+    assert whole["vacancies"].sum() == 3 and whole["jobseekers"].sum() == 5
