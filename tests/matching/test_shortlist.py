@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching import operations
 from matching.candidates import CandidateTable
 from matching.filters import Overrides, check_pairs
 from matching.records import Kind, Licence
@@ -186,11 +189,6 @@ def test_no_more_queries_compute_at_once_than_the_process_has_slots(
     settings, embedder, monkeypatch, slots: int
 ):
     """Shortlists, reverse searches and fit checks asked by 12 threads at once."""
-    import threading
-    import time
-
-    from matching import operations
-
     m = Matcher(settings.model_copy(update={"query_slots": slots}), embedder=embedder)
     m.upsert([vacancy()])
     m.upsert([jobseeker()])
