@@ -4,9 +4,10 @@ small helpers."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,21 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from matching.records import Kind
 from matching.schema import (
@@ -40,6 +55,22 @@ def chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
     """Consecutive slices of at most `size` items."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def in_ids(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """`column IN :ids` with all ids bound as one value (`ids_value`): a JSON array read by
+    `json_each` on SQLite, an array on PostgreSQL. The statement is the same for any number
+    of ids, so it is compiled once; an IN list of 500 parameters took ~3.5 ms to render and
+    bind per query (a shortlist reads 500 candidates)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+    return column.in_(select(func.json_each(bindparam("ids")).table_valued("value").c.value))
+
+
+def ids_value(dialect: str, ids: Sequence[int]) -> Any:
+    """The `:ids` value of `in_ids` for these ids."""
+    values = [int(i) for i in ids]
+    return values if dialect == "postgresql" else json.dumps(values)
 
 
 BUSY_SECONDS = 30.0  # how long a connection waits for another's write lock

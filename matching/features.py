@@ -186,6 +186,8 @@ def _per_distinct(
     f: Callable[[Any], Any], items: list, key: Callable[[Any], Hashable] = lambda x: x
 ) -> list:
     """[f(x) for x in items], computed once per distinct key (a shortlist has one vacancy)."""
+    if items and len(set(map(id, items))) == 1:  # one object repeated: one call, no keys
+        return [f(items[0])] * len(items)
     memo: dict[Hashable, Any] = {}
     out = []
     for x in items:

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     Text,
     bindparam,
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 
 from matching.changes import ChangeLog, bump, record_deletion
-from matching.database import chunks, lock_for_writes, open_engine, utc_now
+from matching.database import chunks, ids_value, in_ids, lock_for_writes, open_engine, utc_now
 from matching.directory import Directory
 from matching.fifo import FifoCache
 from matching.history import History
@@ -86,6 +87,8 @@ class Store:
         self._records: dict[Kind, FifoCache[int, tuple[int, Any]]] = {
             k: FifoCache(RECORD_CACHE) for k in Kind
         }
+        self._dialect = self.engine.dialect.name
+        self._with_occupations = {k: _with_occupations_stmt(TABLES[k], self._dialect) for k in Kind}
 
     # ------------------------------------------------------------------ records
     def upsert(
@@ -177,45 +180,33 @@ class Store:
         so the cache can never serve a stale record. Occupations are read fresh every time.
         A jobseeker's CV facts, read at ingest, come along (`text_facts.remember_cv_facts`).
         """
-        table = TABLES[kind]
         cache = self._records[kind]
         cls = RECORD_CLASS[kind]
         records: dict[int, Jobseeker | Vacancy] = {}
         occupations: dict[int, Occupation] = {}
-        # the JSON as text, parsed by pydantic only on a cache miss (no json.loads)
-        cols = (
-            table.c.rowid,
-            table.c.rev,
-            type_coerce(table.c.data, Text),
-            *_occupation_columns(table),
-            table.c.experience_years,
-            table.c.cares_for_children,
-        )
+        ids = {"ids": ids_value(self._dialect, rowids)}
         with self.engine.connect() as conn:
-            for chunk in chunks([int(r) for r in rowids]):
-                stmt = select(*cols).where(table.c.rowid.in_(chunk))
-                for rowid, rev, raw, uri, conf, years, cares in conn.execute(stmt):
-                    occupations[rowid] = Occupation(uri, conf)
-                    hit = cache.get(rowid)
-                    if hit is not None and hit[0] == rev:
-                        records[rowid] = record = hit[1]
-                    else:
-                        records[rowid] = record = from_stored(cls, raw)
-                        cache[rowid] = (rev, record)
-                    if years is not None and isinstance(record, Jobseeker):
-                        remember_cv_facts(record.cv_text, CvFacts(years, bool(cares)))
+            rows = conn.execute(self._with_occupations[kind], ids).all()  # not row by row
+        for rowid, rev, raw, uri, conf, years, cares in rows:
+            occupations[rowid] = Occupation(uri, conf)
+            hit = cache.get(rowid)
+            if hit is not None and hit[0] == rev:
+                records[rowid] = record = hit[1]
+            else:
+                records[rowid] = record = from_stored(cls, raw)
+                cache[rowid] = (rev, record)
+            if years is not None and isinstance(record, Jobseeker):
+                remember_cv_facts(record.cv_text, CvFacts(years, bool(cares)))
         return records, occupations
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Occupation]:
         """Resolved occupation URI and its confidence per rowid."""
         table = TABLES[kind]
-        out: dict[int, Occupation] = {}
+        stmt = select(table.c.rowid, *_occupation_columns(table))
+        stmt = stmt.where(in_ids(table.c.rowid, self._dialect))
         with self.engine.connect() as conn:
-            for chunk in chunks([int(r) for r in rowids]):
-                stmt = select(table.c.rowid, *_occupation_columns(table))
-                for rowid, uri, conf in conn.execute(stmt.where(table.c.rowid.in_(chunk))):
-                    out[rowid] = Occupation(uri, conf)
-        return out
+            rows = conn.execute(stmt, {"ids": ids_value(self._dialect, rowids)})
+            return {rowid: Occupation(uri, conf) for rowid, uri, conf in rows}
 
     def iter_records(self, kind: Kind, batch: int = 5000) -> Iterator[tuple[int, Any]]:
         """(rowid, record) for every record of a kind, in rowid order."""
@@ -358,6 +349,19 @@ def _row_of(
         "occupation_confidence": confidence,
         "updated_at": now,
     }
+
+
+def _with_occupations_stmt(table: Table, dialect: str) -> Select[Any]:
+    """Rowid, revision, the JSON as text (parsed by pydantic only on a cache miss), the
+    occupation and the CV facts of the rows whose rowid is in `:ids`."""
+    return select(
+        table.c.rowid,
+        table.c.rev,
+        type_coerce(table.c.data, Text),
+        *_occupation_columns(table),
+        table.c.experience_years,
+        table.c.cares_for_children,
+    ).where(in_ids(table.c.rowid, dialect))
 
 
 def _load(kind: Kind, data: Any) -> Jobseeker | Vacancy:
