@@ -160,6 +160,7 @@ class BenchSetup:
     compare: Path | None = None  # another checkout whose server is measured beside this one
     compare_tracking_uri: str | None = None  # its ranker's MLflow store (default: the same)
     levels: tuple[int, ...] = LEVELS
+    workers: int = 1  # server processes of this checkout over HTTP (the compared one: 1)
     progress: bool = True
     seed: int = 5
 
@@ -208,6 +209,7 @@ def bench_model(
             compare=setup.compare,
             compare_tracking_uri=setup.compare_tracking_uri,
             levels=setup.levels,
+            workers=setup.workers,
         )
         out.update(served)
     except RuntimeError as e:  # the other figures still count

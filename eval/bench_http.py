@@ -47,11 +47,33 @@ def tls() -> ssl.SSLContext:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process, in MB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process and its descendants (a server's worker processes), in
+    MB (Linux; memory they share is counted once per process)."""
+    total = 0.0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text().splitlines()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        total += sum(int(x.split()[1]) / 1024 for x in status if x.startswith("VmRSS:"))
+    return total if total else float("nan")
+
+
+def _descendants(pid: int) -> list[int]:
+    """Pids of a process's children, their children, ... (Linux)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    children = [int(c) for t in tasks for c in _read(t / "children").split()]
+    return children + [d for c in children for d in _descendants(c)]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 def _die_with_parent() -> None:
@@ -71,13 +93,18 @@ START_ATTEMPTS = 3  # a port found free can be taken before the server binds it
 
 @contextmanager
 def serving(
-    home: Path, model_dir: Path, tracking_uri: str | None, checkout: Path = REPO
+    home: Path,
+    model_dir: Path,
+    tracking_uri: str | None,
+    checkout: Path = REPO,
+    workers: int = 1,
 ) -> Iterator[tuple[str, int, float]]:
     """`python -m api.cli serve` of `checkout` (default: this one) on a data directory, in
-    its own process, as in production. The embedder is the one the directory serves; with
-    `tracking_uri` the server loads that MLflow store's champion ranker. Yields (URL, server
-    pid, seconds until /health answered). A server that could not bind its port (another
-    process took it after it was found free) is started again on another one."""
+    its own process (`workers` > 1: that many server processes), as in production. The
+    embedder is the one the directory serves; with `tracking_uri` the server loads that
+    MLflow store's champion ranker. Yields (URL, server pid, seconds until /health
+    answered). A server that could not bind its port (another process took it after it was
+    found free) is started again on another one."""
     env = {
         **os.environ,
         "PYTHONPATH": str(checkout),
@@ -91,6 +118,7 @@ def serving(
     for attempt in range(1, START_ATTEMPTS + 1):
         port = _free_port()
         cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--workers", str(workers)] if workers > 1 else []
         url = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(
@@ -292,21 +320,24 @@ def http_figures(
     compare: Path | None = None,
     compare_tracking_uri: str | None = None,
     levels: tuple[int, ...] = LEVELS,
+    workers: int = 1,
 ) -> dict[str, object]:
-    """Every HTTP figure of this checkout's server; with `compare`, the other checkout's
-    server (its ranker from `compare_tracking_uri`, default the same store) measured in the
-    same run on the same data and texts, and the ratios other/this."""
+    """Every HTTP figure of this checkout's server (`workers` processes); with `compare`, the
+    other checkout's server (one process, its ranker from `compare_tracking_uri`, default
+    the same store) measured in the same run on the same data and texts, and the ratios
+    other/this."""
     with ExitStack() as stack:
         servers: list[Served] = []
-        for name, checkout, uri in (
-            ("this", REPO, tracking_uri),
-            ("other", compare, compare_tracking_uri or tracking_uri),
+        for name, checkout, uri, processes in (
+            ("this", REPO, tracking_uri, workers),
+            ("other", compare, compare_tracking_uri or tracking_uri, 1),
         ):
             if checkout is None:
                 continue
-            started = serving(home, model_dir, uri, checkout)
+            started = serving(home, model_dir, uri, checkout, processes)
             url, pid, start_s = stack.enter_context(started)
-            servers.append(Served(name, url, pid, {"server_start_s": start_s}))
+            figures = {"server_start_s": start_s, "server_workers": float(processes)}
+            servers.append(Served(name, url, pid, figures))
         measure(servers, keys, fresh, warm_ids, n, levels)
     out: dict[str, object] = dict(servers[0].figures)
     if compare is not None:
@@ -316,6 +347,10 @@ def http_figures(
             "commit": _commit(compare),
             "this_commit": _commit(REPO),
             "other": other,
-            "ratio": {k: other[k] / this[k] for k in this if k in other and this[k]},
+            "ratio": {
+                k: other[k] / this[k]
+                for k in this
+                if k in other and this[k] and k != "server_workers"
+            },
         }
     return out

@@ -108,6 +108,7 @@ ROWS: list[tuple[str, Cell]] = [
     ("HTTP POST vacancy p50 / p99 ms", _pair("http_post_p50_ms", "http_post_p99_ms")),
 ]
 BUILD_ROWS: list[tuple[str, Cell]] = [
+    ("server processes (`serve --workers`)", _one("server_workers", "{:.0f}")),
     ("server start-up until /health (s)", _one("server_start_s", "{:.0f}")),
     ("server memory (MB)", _one("server_rss_mb", "{:,.0f}")),
     ("embedding the world (texts/s)", lambda r: _one("embed_texts_per_s", "{:,.1f}")(r["build"])),
@@ -140,8 +141,8 @@ def _compare(results: list[dict], model: str) -> list[str]:
         return []
     c = found[0][1]
     lines = [
-        f"### {model}: other checkout `{c['checkout']}` ({c['commit']}) / this "
-        f"({c['this_commit']}), ratios (< 1: the other is lower)",
+        f"### {model}: other checkout `{c['checkout']}` ({c['commit']}, one server process) / "
+        f"this ({c['this_commit']}), ratios (< 1: the other is lower)",
         "",
         "| figure | " + " | ".join(f"{s:,}" for s, _ in found) + " |",
         "|---" * (len(found) + 1) + "|",

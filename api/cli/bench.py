@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli.common import processes
 from matching.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         requests=args.requests,
         compare=compare,
         compare_tracking_uri=args.compare_mlflow,
+        workers=args.workers,
         progress=not args.json,
     )
     results = run([int(x) for x in args.sizes.split(",")], root, setup)
@@ -105,6 +107,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the MLflow store whose champion ranker the compared checkout serves",
     )
     s.add_argument("--dims", type=int, default=384, help="of the static model (384: no PCA)")
+    s.add_argument(
+        "--workers",
+        type=processes,
+        default=1,
+        help="server processes of this checkout over HTTP (a compared checkout serves one)",
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bench)
     s = sub.add_parser("load-bench", help="N clients for S seconds against serve on loopback")

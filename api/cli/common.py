@@ -1,8 +1,19 @@
-"""What the command modules share: the matcher on the configured data directory."""
+"""What the command modules share: the matcher on the configured data directory, and
+argument types."""
 
 from __future__ import annotations
 
+import argparse
+
 from matching.config import get_settings
+
+
+def processes(text: str) -> int:
+    """An argument counting server processes: at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def open_matcher():

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from api.cli.common import open_matcher
+from api.cli.common import open_matcher, processes
 from matching.config import get_settings
 
 ROLES = ["matchmaker", "accountmanager", "werkcoach", "datascientist", "admin"]
@@ -167,13 +167,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _processes(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def cmd_health(_: argparse.Namespace) -> int:
     print(json.dumps(open_matcher().health().as_dict(), indent=2))
     return 0
@@ -250,7 +243,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument(
         "--workers",
-        type=_processes,
+        type=processes,
         default=1,
         help="server processes, each with its own copy of the indexes (memory x N)",
     )

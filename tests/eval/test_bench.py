@@ -8,6 +8,11 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -129,12 +134,15 @@ def test_compare_takes_a_checkout_of_either_cli_layout_and_refuses_other_folders
 
 def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monkeypatch):
     """`--compare-mlflow`: each server is started with its own MLflow store (the old code
-    cannot read today's ranker), and without it both share this one's."""
+    cannot read today's ranker), and without it both share this one's. `--workers`: this
+    checkout's server runs that many processes, the compared one always one."""
     started: list[tuple[Path, str | None]] = []
+    processes: list[int] = []
 
     @contextlib.contextmanager
-    def fake_serving(home, model_dir, tracking_uri, checkout):
+    def fake_serving(home, model_dir, tracking_uri, checkout, workers):
         started.append((checkout, tracking_uri))
+        processes.append(workers)
         yield "http://127.0.0.1:1", 1, 0.5
 
     def fake_measure(servers, *args, **kwargs):
@@ -148,6 +156,38 @@ def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monk
     out = bench_http.http_figures(*args, compare=old, compare_tracking_uri="sqlite:///old.db")
     assert started == [(REPO, "sqlite:///this.db"), (old, "sqlite:///old.db")]
     assert out["compare"]["ratio"]["http_rps_16_clients"] == 1.0
+    assert processes == [1, 1] and out["server_workers"] == 1
     started.clear()
-    bench_http.http_figures(*args, compare=old)
+    processes.clear()
+    out = bench_http.http_figures(*args, compare=old, workers=2)
     assert started == [(REPO, "sqlite:///this.db"), (old, "sqlite:///this.db")]
+    assert processes == [2, 1] and out["server_workers"] == 2
+    assert out["compare"]["other"]["server_workers"] == 1
+    assert "server_workers" not in out["compare"]["ratio"]  # a setting, not a figure
+
+
+def test_server_memory_counts_its_worker_processes():
+    """A server with workers is a supervisor and its children: the memory figure is theirs
+    together, not the supervisor's alone."""
+    code = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(100):  # until the child has started
+            children = bench_http._descendants(parent.pid)
+            if children:
+                break
+            time.sleep(0.05)
+        assert len(children) == 1
+        alone = next(  # the supervisor's own VmRSS, in MB
+            int(line.split()[1]) / 1024
+            for line in Path(f"/proc/{parent.pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        )
+        child = bench_http.rss_mb(children[0])
+        assert child > 0 and bench_http.rss_mb(parent.pid) == pytest.approx(alone + child, abs=0.5)
+        assert bench_http._descendants(children[0]) == []
+    finally:
+        for pid in bench_http._descendants(parent.pid):
+            os.kill(pid, signal.SIGTERM)
+        parent.kill()
+        parent.wait()
