@@ -81,17 +81,28 @@ def _with_keys(frame: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("group").is_not_null())
 
 
-def compute_market(store: Store) -> Market:
-    """Tension per (ISCO sub-major group, arbeidsmarktregio) from the store's current records."""
-    vac = _with_keys(store.market_frame(Kind.VACANCIES)).filter(pl.col("is_open"))
-    js = _with_keys(store.market_frame(Kind.JOBSEEKERS))
-    v = vac.group_by("group", "region").agg(pl.len().alias("vacancies"))
-    j = js.group_by("group", "region").agg(
+def market_cells(store: Store, kind: Kind) -> pl.DataFrame:
+    """Counts per (group, region) of one kind: open vacancies, or jobseekers and those
+    unemployed for less than six months."""
+    frame = _with_keys(store.market_frame(kind))
+    if kind == Kind.VACANCIES:
+        open_ones = frame.filter(pl.col("is_open"))
+        return open_ones.group_by("group", "region").agg(pl.len().alias("vacancies"))
+    return frame.group_by("group", "region").agg(
         pl.len().alias("jobseekers"),
         (pl.col("months_unemployed") < 6).sum().alias("short_unemployed"),
     )
+
+
+def compute_market(store: Store) -> Market:
+    """Tension per (ISCO sub-major group, arbeidsmarktregio) from the store's current records."""
+    return market_of(market_cells(store, Kind.VACANCIES), market_cells(store, Kind.JOBSEEKERS))
+
+
+def market_of(vacancies: pl.DataFrame, jobseekers: pl.DataFrame) -> Market:
+    """The market of the two kinds' cells (`market_cells`)."""
     table = (
-        v.join(j, on=["group", "region"], how="full", coalesce=True)
+        vacancies.join(jobseekers, on=["group", "region"], how="full", coalesce=True)
         .fill_null(0)
         .with_columns(
             # Half a person added to both sides keeps empty cells finite and comparable.
@@ -118,6 +129,8 @@ class LiveMarket:
     Only the first call waits for a computation (the service makes it before it serves): at a
     million jobseekers one takes seconds, which a shortlist asked during a bulk ingest should
     not pay (UWV itself publishes the indicator quarterly: figures a minute old are as good).
+    Each kind's cells are kept by its revision, so posting vacancies re-reads the vacancies
+    only, not the million jobseekers.
     """
 
     def __init__(self, store: Store, max_age: float = 60.0) -> None:
@@ -126,6 +139,7 @@ class LiveMarket:
         self._lock = threading.Lock()
         self._current: tuple[float, tuple[int, int], Market] | None = None  # checked, key
         self._refresh: threading.Thread | None = None
+        self._cells: dict[Kind, tuple[int, pl.DataFrame]] = {}  # kind -> (revision, cells)
 
     def _key(self) -> tuple[int, int]:
         return self.store.changes.revision(Kind.JOBSEEKERS), self.store.changes.revision(
@@ -140,7 +154,7 @@ class LiveMarket:
             return current[2]
         key = self._key()
         if current is None:
-            market = compute_market(self.store)
+            market = self._compute(key)
             with self._lock:
                 self._current = (time.monotonic(), key, market)
             return market
@@ -154,9 +168,23 @@ class LiveMarket:
                 self._refresh.start()
         return current[2]
 
+    def _compute(self, key: tuple[int, int]) -> Market:
+        """The market at revisions `key` (jobseekers, vacancies), reading only the kinds whose
+        revision moved since their cells were counted."""
+        cells = {}
+        for kind, revision in zip((Kind.JOBSEEKERS, Kind.VACANCIES), key, strict=True):
+            with self._lock:
+                kept = self._cells.get(kind)
+            if kept is None or kept[0] != revision:
+                kept = (revision, market_cells(self.store, kind))
+                with self._lock:
+                    self._cells[kind] = kept
+            cells[kind] = kept[1]
+        return market_of(cells[Kind.VACANCIES], cells[Kind.JOBSEEKERS])
+
     def _recompute(self, key: tuple[int, int]) -> None:
         try:
-            market = compute_market(self.store)
+            market = self._compute(key)
         except Exception:  # keep serving the last figures; try again after max_age
             log.exception("labour-market recomputation failed; the last figures stay")
             with self._lock:
@@ -171,6 +199,7 @@ class LiveMarket:
     def invalidate(self) -> None:
         """Recompute at the next call (in the background): the occupations were changed."""
         with self._lock:
+            self._cells.clear()
             if self._current is not None:
                 self._current = (float("-inf"), (-1, -1), self._current[2])
 
