@@ -19,7 +19,7 @@ from matching.labour_market import Market, occupation_group, unemployment_phase
 from matching.lexical import clean_title, pair_similarity
 from matching.records import EDUCATION_RANK, Jobseeker, Vacancy
 from matching.taxonomy import taxonomy
-from matching.text_facts import cv_facts, named_in, years_asked
+from matching.text_facts import cv_facts, folded, years_asked
 
 # (feature, criterion)
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -92,7 +92,7 @@ def pair_features(
     v_skills = ["; ".join(v.required_skills + v.nice_skills) for v in vacancies]
     j_skills = ["; ".join(j.skills) for j in jobseekers]
     matched, missing, overlap, nice = [], [], np.zeros(n), np.zeros(n)
-    folded = _per_distinct(
+    casefolds = _per_distinct(
         lambda v: (
             [(s, s.casefold()) for s in v.required_skills],
             [s.casefold() for s in v.nice_skills],
@@ -100,7 +100,7 @@ def pair_features(
         vacancies,
         key=id,  # records are not hashable
     )
-    for i, (j, (required, nice_folded)) in enumerate(zip(jobseekers, folded, strict=True)):
+    for i, (j, (required, nice_folded)) in enumerate(zip(jobseekers, casefolds, strict=True)):
         have = {s.casefold() for s in j.skills}
         matched.append([s for s, f in required if f in have])
         missing.append([s for s, f in required if f not in have])
@@ -128,7 +128,7 @@ def pair_features(
     edu_have = np.array([EDUCATION_RANK[j.education] for j in jobseekers])
     hours = np.array([j.hours_per_week for j in jobseekers])
     hours_short = np.maximum(0.0, np.array([v.hours_min for v in vacancies]) - hours)
-    text_only, cv_overlap = _cv_skills(vacancies, jobseekers, matched)
+    text_only, cv_overlap = _cv_skills(vacancies, jobseekers, matched, missing)
     asked = np.array(_per_distinct(lambda v: years_asked(v.title, v.description), vacancies, id))
     facts = [cv_facts(j.cv_text) for j in jobseekers]
     years = np.array([f.experience_years for f in facts], dtype=float)
@@ -167,31 +167,35 @@ def pair_features(
 
 
 def _cv_skills(
-    vacancies: list[Vacancy], jobseekers: list[Jobseeker], matched: list[list[str]]
+    vacancies: list[Vacancy],
+    jobseekers: list[Jobseeker],
+    matched: list[list[str]],
+    missing: list[list[str]],
 ) -> tuple[list[list[str]], np.ndarray]:
     """Required skills named in the CV text but not listed, and the share of required skills
-    that are listed or named in the CV."""
+    that are listed or named in the CV (`text_facts.named_in`, with each vacancy's skills
+    folded once rather than once per candidate)."""
     text_only, share = [], np.ones(len(jobseekers))
-    for i, (v, j) in enumerate(zip(vacancies, jobseekers, strict=True)):
-        listed = set(matched[i])
-        unlisted = [s for s in v.required_skills if s not in listed]
-        found = named_in(unlisted, j.cv_text) if unlisted else []  # no CV read when all listed
-        text_only.append([s for s, hit in zip(unlisted, found, strict=True) if hit])
+    forms = _per_distinct(lambda v: {s: folded(s) for s in v.required_skills}, vacancies, id)
+    for i, (v, j, form) in enumerate(zip(vacancies, jobseekers, forms, strict=True)):
+        cv = folded(j.cv_text) if missing[i] else ""  # no CV read when all are listed
+        text_only.append([s for s in missing[i] if form[s] in cv])
         if v.required_skills:
-            share[i] = (len(listed) + len(text_only[-1])) / len(v.required_skills)
+            share[i] = (len(set(matched[i])) + len(text_only[-1])) / len(v.required_skills)
     return text_only, share
 
 
 def _per_distinct(
-    f: Callable[[Any], Any], items: list, key: Callable[[Any], Hashable] = lambda x: x
+    f: Callable[[Any], Any], items: list, key: Callable[[Any], Hashable] | None = None
 ) -> list:
-    """[f(x) for x in items], computed once per distinct key (a shortlist has one vacancy)."""
-    if items and len(set(map(id, items))) == 1:  # one object repeated: one call, no keys
+    """[f(x) for x in items], computed once per distinct key (default: the item itself; a
+    shortlist has one vacancy, so mostly one call)."""
+    keys = items if key is None else list(map(key, items))
+    if len(set(keys)) == 1:
         return [f(items[0])] * len(items)
     memo: dict[Hashable, Any] = {}
     out = []
-    for x in items:
-        k = key(x)
+    for x, k in zip(items, keys, strict=True):
         if k not in memo:
             memo[k] = f(x)
         out.append(memo[k])

@@ -78,11 +78,12 @@ def years_asked(title: str, description: str) -> int:
 
 
 @lru_cache(maxsize=262_144)
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
+    """The text as `named_in` compares it: case-folded, whitespace runs as one space."""
     return " ".join(text.casefold().split())
 
 
 def named_in(skills: list[str], text: str) -> list[bool]:
     """Per skill: whether the text names it (case- and whitespace-insensitive)."""
-    folded = _folded(text)
-    return [_folded(s) in folded for s in skills]
+    whole = folded(text)
+    return [folded(s) in whole for s in skills]
