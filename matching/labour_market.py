@@ -140,6 +140,7 @@ class LiveMarket:
         self._current: tuple[float, tuple[int, int], Market] | None = None  # checked, key
         self._refresh: threading.Thread | None = None
         self._cells: dict[Kind, tuple[int, pl.DataFrame]] = {}  # kind -> (revision, cells)
+        self._epoch = 0  # invalidations so far: cells counted across one are not kept
 
     def _key(self) -> tuple[int, int]:
         return self.store.changes.revision(Kind.JOBSEEKERS), self.store.changes.revision(
@@ -154,9 +155,8 @@ class LiveMarket:
             return current[2]
         key = self._key()
         if current is None:
-            market = self._compute(key)
-            with self._lock:
-                self._current = (time.monotonic(), key, market)
+            market, epoch = self._compute(key)
+            self._keep(key, market, epoch)
             return market
         with self._lock:
             if key == current[1]:
@@ -168,9 +168,11 @@ class LiveMarket:
                 self._refresh.start()
         return current[2]
 
-    def _compute(self, key: tuple[int, int]) -> Market:
+    def _compute(self, key: tuple[int, int]) -> tuple[Market, int]:
         """The market at revisions `key` (jobseekers, vacancies), reading only the kinds whose
-        revision moved since their cells were counted."""
+        revision moved since their cells were counted; and the epoch it was computed in."""
+        with self._lock:
+            epoch = self._epoch
         cells = {}
         for kind, revision in zip((Kind.JOBSEEKERS, Kind.VACANCIES), key, strict=True):
             with self._lock:
@@ -178,13 +180,23 @@ class LiveMarket:
             if kept is None or kept[0] != revision:
                 kept = (revision, market_cells(self.store, kind))
                 with self._lock:
-                    self._cells[kind] = kept
+                    if self._epoch == epoch:
+                        self._cells[kind] = kept
             cells[kind] = kept[1]
-        return market_of(cells[Kind.VACANCIES], cells[Kind.JOBSEEKERS])
+        return market_of(cells[Kind.VACANCIES], cells[Kind.JOBSEEKERS]), epoch
+
+    def _keep(self, key: tuple[int, int], market: Market, epoch: int) -> None:
+        """Serve `market` from now; computed across an invalidation, it is recomputed at the
+        next call."""
+        with self._lock:
+            if self._epoch == epoch:
+                self._current = (time.monotonic(), key, market)
+            else:
+                self._current = (float("-inf"), (-1, -1), market)
 
     def _recompute(self, key: tuple[int, int]) -> None:
         try:
-            market = self._compute(key)
+            market, epoch = self._compute(key)
         except Exception:  # keep serving the last figures; try again after max_age
             log.exception("labour-market recomputation failed; the last figures stay")
             with self._lock:
@@ -192,13 +204,14 @@ class LiveMarket:
                     self._current = (time.monotonic(), self._current[1], self._current[2])
                 self._refresh = None
             return
+        self._keep(key, market, epoch)
         with self._lock:
-            self._current = (time.monotonic(), key, market)
             self._refresh = None
 
     def invalidate(self) -> None:
         """Recompute at the next call (in the background): the occupations were changed."""
         with self._lock:
+            self._epoch += 1
             self._cells.clear()
             if self._current is not None:
                 self._current = (float("-inf"), (-1, -1), self._current[2])

@@ -95,6 +95,32 @@ def test_posting_a_vacancy_reads_the_vacancies_again_not_the_jobseekers(store: S
     assert sorted(read) == [Kind.JOBSEEKERS, Kind.VACANCIES]
 
 
+def test_an_invalidation_while_the_cells_are_counted_is_not_lost(store: Store, monkeypatch):
+    """Occupations re-inferred while a recomputation counts: what it counted may predate
+    them, so it serves until the next call, which counts both kinds again."""
+    live = LiveMarket(store, max_age=0.0)
+    live.get()
+    read: list[Kind] = []
+    count = lm.market_cells
+
+    def counting(s: Store, kind: Kind) -> pl.DataFrame:
+        read.append(kind)
+        if len(read) == 1:
+            live.invalidate()
+        return count(s, kind)
+
+    monkeypatch.setattr(lm, "market_cells", counting)
+    store.upsert([vacancy(id="V2", esco_uri=FORKLIFT_URI)])
+    live.get()
+    live.wait(30)
+    assert read == [Kind.VACANCIES]
+    read.clear()
+    live.get()
+    live.wait(30)
+    assert sorted(read) == [Kind.JOBSEEKERS, Kind.VACANCIES]
+    assert open_vacancies(live.get()) == 2
+
+
 def test_a_store_without_vacancies_or_jobseekers_has_empty_cells_not_an_error(tmp_path: Path):
     store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
     assert lm.compute_market(store).table.height == 0
