@@ -64,6 +64,7 @@ def _occupation_columns(table: Table) -> tuple[ColumnElement[Any], ColumnElement
 
 RECORD_CACHE = 20_000  # parsed records kept per kind (more costs garbage-collector time)
 MARKET_CHUNK = 20_000  # rows per chunk of `market_frame`
+READ_CHUNK = 20_000  # records per statement of `with_occupations` (bounds the raw JSON held)
 MARKET_SCHEMA = {
     "postcode": pl.Utf8,
     "occupation_uri": pl.Utf8,
@@ -174,7 +175,8 @@ class Store:
     def with_occupations(
         self, kind: Kind, rowids: Sequence[int]
     ) -> tuple[dict[int, Jobseeker | Vacancy], dict[int, Occupation]]:
-        """Records by rowid and their resolved occupation (URI, confidence), in one query.
+        """Records by rowid and their resolved occupation (URI, confidence), one statement
+        per READ_CHUNK rowids.
 
         Parsed records are cached by (rowid, row revision): a changed row has a new revision,
         so the cache can never serve a stale record. Occupations are read fresh every time.
@@ -184,19 +186,20 @@ class Store:
         cls = RECORD_CLASS[kind]
         records: dict[int, Jobseeker | Vacancy] = {}
         occupations: dict[int, Occupation] = {}
-        ids = {"ids": ids_value(self._dialect, rowids)}
         with self.engine.connect() as conn:
-            rows = conn.execute(self._with_occupations[kind], ids).all()  # not row by row
-        for rowid, rev, raw, uri, conf, years, cares in rows:
-            occupations[rowid] = Occupation(uri, conf)
-            hit = cache.get(rowid)
-            if hit is not None and hit[0] == rev:
-                records[rowid] = record = hit[1]
-            else:
-                records[rowid] = record = from_stored(cls, raw)
-                cache[rowid] = (rev, record)
-            if years is not None and isinstance(record, Jobseeker):
-                remember_cv_facts(record.cv_text, CvFacts(years, bool(cares)))
+            for part in chunks(list(rowids), READ_CHUNK):
+                ids = {"ids": ids_value(self._dialect, part)}
+                rows = conn.execute(self._with_occupations[kind], ids).all()  # not one by one
+                for rowid, rev, raw, uri, conf, years, cares in rows:
+                    occupations[rowid] = Occupation(uri, conf)
+                    hit = cache.get(rowid)
+                    if hit is not None and hit[0] == rev:
+                        records[rowid] = record = hit[1]
+                    else:
+                        records[rowid] = record = from_stored(cls, raw)
+                        cache[rowid] = (rev, record)
+                    if years is not None and isinstance(record, Jobseeker):
+                        remember_cv_facts(record.cv_text, CvFacts(years, bool(cares)))
         return records, occupations
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Occupation]:
