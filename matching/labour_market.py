@@ -130,7 +130,9 @@ class LiveMarket:
     million jobseekers one takes seconds, which a shortlist asked during a bulk ingest should
     not pay (UWV itself publishes the indicator quarterly: figures a minute old are as good).
     Each kind's cells are kept by its revision, so posting vacancies re-reads the vacancies
-    only, not the million jobseekers.
+    only, not the million jobseekers. Occupations re-inferred without a new revision (an
+    embedder switch, which every serving process makes itself) are counted again through
+    `invalidate`.
     """
 
     def __init__(self, store: Store, max_age: float = 60.0) -> None:
@@ -159,6 +161,7 @@ class LiveMarket:
             self._keep(key, market, epoch)
             return market
         with self._lock:
+            current = self._current  # again: an invalidation since is not to be overwritten
             if key == current[1]:
                 self._current = (time.monotonic(), key, current[2])
             elif self._refresh is None:
