@@ -131,6 +131,7 @@ def serving(
             )
             try:
                 _wait_healthy(url, proc, started + 900, err)
+                _wait_started(workers, proc, started + 900, err)
                 break
             except PortTaken:
                 _stop(proc)
@@ -148,12 +149,18 @@ def serving(
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server; if it does not stop within a minute, kill it and its workers (they
+    would otherwise keep the port and their memory)."""
+    workers = _descendants(proc.pid)
     proc.terminate()
     try:
         proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+        for pid in workers:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 class PortTaken(RuntimeError):
@@ -174,6 +181,23 @@ def _wait_healthy(url: str, proc: subprocess.Popen, deadline: float, err) -> Non
                 return
         if time.monotonic() > deadline:
             raise RuntimeError("werkmatch serve did not start in 900 s")
+        time.sleep(0.5)
+
+
+STARTED = b"Application startup complete"  # uvicorn's line when a worker serves
+
+
+def _wait_started(workers: int, proc: subprocess.Popen, deadline: float, err) -> None:
+    """With several workers, /health answers once the first serves: wait until every one
+    has said so on stderr, so that no level is measured while workers are still loading."""
+    if workers < 2:
+        return
+    fd = err.fileno()
+    while True:  # pread: the server's processes write through the same file offset
+        if os.pread(fd, os.fstat(fd).st_size, 0).count(STARTED) >= workers:
+            return
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} workers of werkmatch serve started")
         time.sleep(0.5)
 
 

@@ -49,7 +49,7 @@ def plot(results: list[dict], path: Path) -> Path:
             rss = [
                 x.get("server_rss_mb", NAN) * 2**20 / s for x, s in zip(rows, sizes, strict=True)
             ]
-            b.plot(sizes, rss, "--s", label=f"server process, {m}")
+            b.plot(sizes, rss, "--s", label=f"server (all its processes), {m}")
             c.plot(sizes, [x["recall_at_100"] for x in rows], "-o", label=f"plain, {m}")
             c.plot(
                 sizes, [x["recall_at_100_filtered"] for x in rows], "--s", label=f"eligible, {m}"
@@ -110,7 +110,7 @@ ROWS: list[tuple[str, Cell]] = [
 BUILD_ROWS: list[tuple[str, Cell]] = [
     ("server processes (`serve --workers`)", _one("server_workers", "{:.0f}")),
     ("server start-up until /health (s)", _one("server_start_s", "{:.0f}")),
-    ("server memory (MB)", _one("server_rss_mb", "{:,.0f}")),
+    ("server memory, all its processes (MB)", _one("server_rss_mb", "{:,.0f}")),
     ("embedding the world (texts/s)", lambda r: _one("embed_texts_per_s", "{:,.1f}")(r["build"])),
     ("index build (s)", lambda r: _one("index_build_s", "{:.1f}")(r["build"])),
     ("embedded and indexed on", _built),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api.cli import main
-from eval.bench_http import staff_keys, tls
+from eval.bench_http import STARTED, staff_keys, tls
 from matching.config import Settings
 from matching.records import Kind
 from matching.store import Store
@@ -80,6 +80,8 @@ def test_two_worker_processes_share_the_shortlists(
         proc.terminate()
         proc.wait(60)
     assert proc.returncode == 0 and not any(Path(f"/proc/{w}").exists() for w in workers)
+    # one start-up line per worker: what `bench --workers` waits for before it measures
+    assert log.read_bytes().count(STARTED) == 2
 
 
 def test_fewer_than_one_worker_is_refused(capsys):

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -169,25 +170,50 @@ def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monk
 def test_server_memory_counts_its_worker_processes():
     """A server with workers is a supervisor and its children: the memory figure is theirs
     together, not the supervisor's alone."""
-    code = "import subprocess, time; subprocess.Popen(['sleep', '60']); time.sleep(60)"
+    child = "import time; block = b'x' * 40_000_000; time.sleep(120)"  # ~40 MB resident
+    code = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {child!r}]); time.sleep(120)"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code])
     try:
-        for _ in range(100):  # until the child has started
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the child holds its block
             children = bench_http._descendants(parent.pid)
-            if children:
+            if children and bench_http.rss_mb(children[0]) > 40:
                 break
-            time.sleep(0.05)
-        assert len(children) == 1
+            time.sleep(0.1)
+        assert len(children) == 1 and bench_http._descendants(children[0]) == []
         alone = next(  # the supervisor's own VmRSS, in MB
             int(line.split()[1]) / 1024
             for line in Path(f"/proc/{parent.pid}/status").read_text().splitlines()
             if line.startswith("VmRSS:")
         )
-        child = bench_http.rss_mb(children[0])
-        assert child > 0 and bench_http.rss_mb(parent.pid) == pytest.approx(alone + child, abs=0.5)
-        assert bench_http._descendants(children[0]) == []
+        child_mb = bench_http.rss_mb(children[0])
+        assert child_mb > 40
+        assert bench_http.rss_mb(parent.pid) == pytest.approx(alone + child_mb, abs=2)
     finally:
         for pid in bench_http._descendants(parent.pid):
-            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         parent.kill()
         parent.wait()
+
+
+def test_a_server_with_workers_is_measured_once_every_worker_has_started():
+    """/health answers when the first worker serves; the bench waits for every worker's
+    start-up line (tests/api/test_workers.py checks that each worker writes one)."""
+
+    class Running:
+        def poll(self) -> None:
+            return None
+
+    with tempfile.TemporaryFile() as err:
+        err.write(b'{"message": "Application startup complete."}\n')
+        err.flush()  # as the server's own writes are, straight to the file
+        bench_http._wait_started(1, Running(), time.monotonic() + 5, err)  # one is enough
+        with pytest.raises(RuntimeError, match="not all 2 workers"):
+            bench_http._wait_started(2, Running(), time.monotonic() + 0.6, err)
+        err.write(b'{"message": "Application startup complete."}\n')
+        err.flush()
+        bench_http._wait_started(2, Running(), time.monotonic() + 5, err)
