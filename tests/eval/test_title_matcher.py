@@ -102,7 +102,10 @@ def test_title_vector_cache_encodes_each_title_once(embedder, tmp_path: Path, mo
     cache = TitleVectorCache(embedder, tmp_path)
     first = cache.vectors(titles)
     fresh = embedder.encode(titles, "query")
-    assert np.allclose(first, fresh, atol=1e-5)
+    # the cache encodes the 3 distinct titles in one batch, this call all 4: with bf16
+    # matrix products (CPUs with native bf16) the batch shape moves the last digits, and
+    # the embedder promises agreement to a cosine of 0.9999, not equal bits
+    assert np.all(np.sum(first * fresh, axis=1) > 0.9999)
     assert len(cache) == 3
     encoded: list[list[str]] = []
     real = embedder.encode
