@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -131,6 +132,26 @@ def test_compare_takes_a_checkout_of_either_cli_layout_and_refuses_other_folders
     assert not _is_checkout(other)
     with pytest.raises(SystemExit, match="is not a werkmatch checkout"):
         main(["bench", "--sizes", "10", "--compare", str(other)])
+
+
+def test_bench_workers_reach_the_setup_and_fewer_than_one_is_refused(monkeypatch, capsys):
+    """`werkmatch bench --workers N` hands N to the benchmark (nothing is built here)."""
+    import eval.bench
+    import matching.embedders
+    import models.registry
+    from api.cli import bench as cli_bench
+
+    seen: list[BenchSetup] = []
+    monkeypatch.setattr(cli_bench, "_models", lambda args, s, root: {})
+    monkeypatch.setattr(matching.embedders, "base_embedder", lambda s: SimpleNamespace(path=None))
+    monkeypatch.setattr(models.registry, "load_champion", lambda *a: None)
+    monkeypatch.setattr(eval.bench, "run", lambda sizes, root, setup: seen.append(setup) or [])
+    assert main(["bench", "--sizes", "10", "--workers", "2", "--json"]) == 0
+    assert main(["bench", "--sizes", "10", "--json"]) == 0
+    assert [s.workers for s in seen] == [2, 1]
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "--workers", "0"])
+    assert stop.value.code == 2 and "must be at least 1, not 0" in capsys.readouterr().err
 
 
 def test_the_compared_checkout_serves_the_ranker_of_its_own_store(tmp_path, monkeypatch):
