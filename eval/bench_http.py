@@ -50,7 +50,7 @@ def rss_mb(pid: int) -> float:
     """Resident memory of a process and its descendants (a server's worker processes), in
     MB (Linux; memory they share is counted once per process)."""
     total = 0.0
-    for p in [pid, *_descendants(pid)]:
+    for p in [pid, *descendants(pid)]:
         try:
             status = Path(f"/proc/{p}/status").read_text().splitlines()
         except FileNotFoundError:  # ended meanwhile
@@ -59,14 +59,14 @@ def rss_mb(pid: int) -> float:
     return total if total else float("nan")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Pids of a process's children, their children, ... (Linux)."""
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except FileNotFoundError:
         return []
     children = [int(c) for t in tasks for c in _read(t / "children").split()]
-    return children + [d for c in children for d in _descendants(c)]
+    return children + [d for c in children for d in descendants(c)]
 
 
 def _read(path: Path) -> str:
@@ -151,7 +151,7 @@ def serving(
 def _stop(proc: subprocess.Popen) -> None:
     """Stop a server; if it does not stop within a minute, kill it and its workers (they
     would otherwise keep the port and their memory)."""
-    workers = _descendants(proc.pid)
+    workers = descendants(proc.pid)
     proc.terminate()
     try:
         proc.wait(timeout=60)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from api.cli import main
-from eval.bench_http import STARTED, staff_keys, tls
+from eval.bench_http import STARTED, descendants, staff_keys, tls
 from matching.config import Settings
 from matching.records import Kind
 from matching.store import Store
@@ -24,10 +24,7 @@ from tests.postgres import PostgresServer, free_port
 
 def _workers(pid: int) -> list[int]:
     """The worker processes uvicorn spawned (not multiprocessing's resource tracker)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [c for c in descendants(pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
 def _cpu_ticks(pid: int) -> int:

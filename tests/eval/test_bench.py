@@ -200,11 +200,11 @@ def test_server_memory_counts_its_worker_processes():
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # until the child holds its block
-            children = bench_http._descendants(parent.pid)
+            children = bench_http.descendants(parent.pid)
             if children and bench_http.rss_mb(children[0]) > 40:
                 break
             time.sleep(0.1)
-        assert len(children) == 1 and bench_http._descendants(children[0]) == []
+        assert len(children) == 1 and bench_http.descendants(children[0]) == []
         alone = next(  # the supervisor's own VmRSS, in MB
             int(line.split()[1]) / 1024
             for line in Path(f"/proc/{parent.pid}/status").read_text().splitlines()
@@ -214,7 +214,7 @@ def test_server_memory_counts_its_worker_processes():
         assert child_mb > 40
         assert bench_http.rss_mb(parent.pid) == pytest.approx(alone + child_mb, abs=2)
     finally:
-        for pid in bench_http._descendants(parent.pid):
+        for pid in bench_http.descendants(parent.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         parent.kill()
