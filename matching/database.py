@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import TypeEngine
 
 from matching.records import Kind
 from matching.schema import (
@@ -45,6 +46,7 @@ from matching.schema import (
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA_LOCK = 1_717_171_717  # PostgreSQL advisory lock key held while migrating
 IN_CHUNK = 900  # ids per IN (...) list: below SQLite's bound-parameter limit
+READ_CHUNK = 20_000  # ids per `in_ids` statement (bounds the rows, e.g. raw JSON, held at once)
 
 
 def utc_now() -> dt.datetime:
@@ -57,19 +59,21 @@ def chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
         yield items[i : i + size]
 
 
-def in_ids(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+def in_ids(
+    column: ColumnElement[Any], dialect: str, element: type[TypeEngine[Any]] = BigInteger
+) -> ColumnElement[bool]:
     """`column IN :ids` with all ids bound as one value (`ids_value`): a JSON array read by
-    `json_each` on SQLite, an array on PostgreSQL. The statement is the same for any number
-    of ids, so it is compiled once; an IN list of 500 parameters took ~3.5 ms to render and
-    bind per query (a shortlist reads 500 candidates)."""
+    `json_each` on SQLite, an array of `element` on PostgreSQL. The statement is the same
+    for any number of ids, so it is compiled once; an IN list of 500 parameters took ~3.5 ms
+    to render and bind per query (a shortlist reads 500 candidates)."""
     if dialect == "postgresql":
-        return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        return column == any_(bindparam("ids", type_=ARRAY(element)))
     return column.in_(select(func.json_each(bindparam("ids")).table_valued("value").c.value))
 
 
-def ids_value(dialect: str, ids: Sequence[int]) -> Any:
-    """The `:ids` value of `in_ids` for these ids."""
-    values = [int(i) for i in ids]
+def ids_value(dialect: str, ids: Sequence[int] | Sequence[str]) -> Any:
+    """The `:ids` value of `in_ids` for these ids (rowids, or record ids as text)."""
+    values = [i if isinstance(i, str) else int(i) for i in ids]
     return values if dialect == "postgresql" else json.dumps(values)
 
 

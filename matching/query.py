@@ -9,7 +9,7 @@ the ranker passed explicitly (None ranks by cosine), so they can never drift apa
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,13 +39,20 @@ TARGET = {Kind.VACANCIES: Kind.JOBSEEKERS, Kind.JOBSEEKERS: Kind.VACANCIES}
 class QueryContext:
     """What one query reads: one serving snapshot (so the query vector and the index share a
     model), the store, the labour market, how many nearest candidates to retrieve, and the
-    date availability is judged on (None: today; evaluation fixes it)."""
+    date availability is judged on (None: today; evaluation fixes it).
+
+    `query_vectors` keeps each query text's vector for the context's life: a vector depends
+    only on the snapshot's model and the text, and training or evaluation runs many queries,
+    each asking for its vector twice (search, then the similarities of labelled pairs)."""
 
     serving: Serving
     store: Store
     market: Market | None
     retrieve_n: int
     as_of: dt.date | None = None
+    query_vectors: dict[tuple[Kind, str], np.ndarray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass
@@ -79,10 +86,15 @@ class Candidates:
 
 
 def query_vector(ctx: QueryContext, record: Jobseeker | Vacancy) -> np.ndarray:
-    """The record's `query:` embedding under the snapshot's model (cached in the store)."""
-    kind = kind_of(record)
-    rowid = ctx.store.rowid(kind, record.id)
-    return ctx.serving.indexer.query_vector(kind, rowid, record_text(record))
+    """The record's `query:` embedding under the snapshot's model (cached in the store, and
+    in the context)."""
+    kind, text = kind_of(record), record_text(record)
+    vector = ctx.query_vectors.get((kind, text))
+    if vector is None:
+        rowid = ctx.store.rowid(kind, record.id)
+        vector = ctx.serving.indexer.query_vector(kind, rowid, text)
+        ctx.query_vectors[(kind, text)] = vector
+    return vector
 
 
 def eligible(

@@ -20,6 +20,7 @@ import polars as pl
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     Table,
     Text,
     bindparam,
@@ -32,7 +33,15 @@ from sqlalchemy import (
 )
 
 from matching.changes import ChangeLog, bump, record_deletion
-from matching.database import chunks, ids_value, in_ids, lock_for_writes, open_engine, utc_now
+from matching.database import (
+    READ_CHUNK,
+    chunks,
+    ids_value,
+    in_ids,
+    lock_for_writes,
+    open_engine,
+    utc_now,
+)
 from matching.directory import Directory
 from matching.fifo import FifoCache
 from matching.history import History
@@ -64,7 +73,6 @@ def _occupation_columns(table: Table) -> tuple[ColumnElement[Any], ColumnElement
 
 RECORD_CACHE = 20_000  # parsed records kept per kind (more costs garbage-collector time)
 MARKET_CHUNK = 20_000  # rows per chunk of `market_frame`
-READ_CHUNK = 20_000  # records per statement of `with_occupations` (bounds the raw JSON held)
 MARKET_SCHEMA = {
     "postcode": pl.Utf8,
     "occupation_uri": pl.Utf8,
@@ -90,6 +98,8 @@ class Store:
         }
         self._dialect = self.engine.dialect.name
         self._with_occupations = {k: _with_occupations_stmt(TABLES[k], self._dialect) for k in Kind}
+        self._occupations = {k: _occupations_stmt(TABLES[k], self._dialect) for k in Kind}
+        self._rowids_of = {k: _rowids_stmt(TABLES[k], self._dialect) for k in Kind}
 
     # ------------------------------------------------------------------ records
     def upsert(
@@ -204,11 +214,9 @@ class Store:
 
     def occupations(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Occupation]:
         """Resolved occupation URI and its confidence per rowid."""
-        table = TABLES[kind]
-        stmt = select(table.c.rowid, *_occupation_columns(table))
-        stmt = stmt.where(in_ids(table.c.rowid, self._dialect))
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt, {"ids": ids_value(self._dialect, rowids)})
+            ids = {"ids": ids_value(self._dialect, rowids)}
+            rows = conn.execute(self._occupations[kind], ids).all()
             return {rowid: Occupation(uri, conf) for rowid, uri, conf in rows}
 
     def iter_records(self, kind: Kind, batch: int = 5000) -> Iterator[tuple[int, Any]]:
@@ -241,13 +249,10 @@ class Store:
 
     # ----------------------------------------------------------------- helpers
     def _rowids(self, conn: Any, kind: Kind, ids: Sequence[str]) -> dict[str, int]:
-        table = TABLES[kind]
         out: dict[str, int] = {}
-        for chunk in chunks(list(ids)):
-            for rid, rowid in conn.execute(
-                select(table.c.id, table.c.rowid).where(table.c.id.in_(chunk))
-            ):
-                out[rid] = rowid
+        for part in chunks(list(ids), READ_CHUNK):
+            rows = conn.execute(self._rowids_of[kind], {"ids": ids_value(self._dialect, part)})
+            out.update(rows.tuples().all())
         return out
 
     def market_frame(self, kind: Kind) -> pl.DataFrame:
@@ -365,6 +370,16 @@ def _with_occupations_stmt(table: Table, dialect: str) -> Select[Any]:
         table.c.experience_years,
         table.c.cares_for_children,
     ).where(in_ids(table.c.rowid, dialect))
+
+
+def _occupations_stmt(table: Table, dialect: str) -> Select[Any]:
+    """Rowid and resolved occupation of the rows whose rowid is in `:ids`."""
+    return select(table.c.rowid, *_occupation_columns(table)).where(in_ids(table.c.rowid, dialect))
+
+
+def _rowids_stmt(table: Table, dialect: str) -> Select[Any]:
+    """Record id and rowid of the rows whose id is in `:ids`."""
+    return select(table.c.id, table.c.rowid).where(in_ids(table.c.id, dialect, String))
 
 
 def _load(kind: Kind, data: Any) -> Jobseeker | Vacancy:

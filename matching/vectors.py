@@ -8,13 +8,14 @@ indexes hold (writing them bumps the kind's revision); `query` vectors are a cac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Select, bindparam, delete, func, insert, select
 
 from matching.changes import bump
-from matching.database import chunks, lock_for_writes
+from matching.database import READ_CHUNK, chunks, ids_value, in_ids, lock_for_writes
 from matching.records import RECORD_CLASS, Kind, from_stored
 from matching.schema import TABLES, embeddings
 from matching.texts import record_text
@@ -32,6 +33,7 @@ class VectorStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._dialect = engine.dialect.name
 
     def _pending(self, kind: Kind, model_id: str, prompt: str, *columns):
         table, e = TABLES[kind], embeddings
@@ -141,23 +143,37 @@ class VectorStore:
         rowids: Sequence[int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, vectors) of current embeddings (text hash matching the record)."""
-        table, e = TABLES[kind], embeddings
-        stmt = (
-            select(e.c.rowid, e.c.vector)
-            .join(table, (table.c.rowid == e.c.rowid) & (table.c.text_hash == e.c.text_hash))
-            .where(e.c.kind == kind.value, e.c.model_id == model_id, e.c.prompt == prompt)
-            .order_by(e.c.rowid)
-        )
         ids: list[int] = []
         blobs: list[bytes] = []
+        stmt = _load_stmt(kind, self._dialect, by_ids=rowids is not None)
+        params = {"kind": kind.value, "model_id": model_id, "prompt": prompt}
         with self.engine.connect() as conn:
-            parts = [None] if rowids is None else list(chunks([int(r) for r in rowids]))
+            parts = [None] if rowids is None else list(chunks(list(rowids), READ_CHUNK))
             for part in parts:
-                s = stmt if part is None else stmt.where(e.c.rowid.in_(part))
-                for rowid, blob in conn.execute(s):
+                if part is not None:
+                    params["ids"] = ids_value(self._dialect, part)
+                for rowid, blob in conn.execute(stmt, params):
                     ids.append(rowid)
                     blobs.append(blob)
         if not blobs:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
         return np.asarray(ids, dtype=np.int64), vectors
+
+
+@cache
+def _load_stmt(kind: Kind, dialect: str, by_ids: bool) -> Select[Any]:
+    """Rowid and vector of the current embeddings of one kind, model and prompt (bound as
+    `:kind`, `:model_id`, `:prompt`), of the rowids in `:ids` when `by_ids`; built once."""
+    table, e = TABLES[kind], embeddings
+    stmt = (
+        select(e.c.rowid, e.c.vector)
+        .join(table, (table.c.rowid == e.c.rowid) & (table.c.text_hash == e.c.text_hash))
+        .where(
+            e.c.kind == bindparam("kind"),
+            e.c.model_id == bindparam("model_id"),
+            e.c.prompt == bindparam("prompt"),
+        )
+        .order_by(e.c.rowid)
+    )
+    return stmt.where(in_ids(e.c.rowid, dialect)) if by_ids else stmt

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from matching import operations
 from matching.candidates import CandidateTable
 from matching.filters import Overrides, check_pairs
+from matching.query import query_vector
 from matching.records import Kind, Licence
 from matching.service import Matcher, NotFoundError
+from matching.texts import record_text
 from tests.factories import jobseeker, vacancy
 
 TODAY = dt.date(2026, 11, 1)
@@ -221,3 +223,24 @@ def test_no_more_queries_compute_at_once_than_the_process_has_slots(
     for t in threads:
         t.join()
     assert most[0] == slots
+
+
+def test_a_context_asks_the_store_for_each_query_text_once(matcher: Matcher, monkeypatch):
+    """Training asks each query's vector twice (search, then its labelled pairs); the context
+    keeps it by text, so a changed text is encoded again and a new context asks again."""
+    matcher.upsert([vacancy()])
+    matcher.upsert([jobseeker()])
+    record = matcher.get(Kind.VACANCIES, "VAC-T1")
+    indexer = matcher.serving.indexer
+    asked = []
+    real = indexer.query_vector
+    monkeypatch.setattr(indexer, "query_vector", lambda *a: asked.append(a[1]) or real(*a))
+    ctx = matcher.context()
+    first = query_vector(ctx, record)
+    assert np.array_equal(query_vector(ctx, record), first) and len(asked) == 1
+    assert np.array_equal(first, real(Kind.VACANCIES, asked[0], record_text(record)))
+    matcher.upsert([vacancy(title="Verpleegkundige")])
+    changed = matcher.get(Kind.VACANCIES, "VAC-T1")
+    assert not np.allclose(query_vector(ctx, changed), first) and len(asked) == 2
+    query_vector(matcher.context(), record)
+    assert len(asked) == 3

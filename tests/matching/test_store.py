@@ -267,8 +267,8 @@ def test_the_switch_to_wal_is_retried_while_the_file_is_locked(monkeypatch):
 
 
 def test_lookups_of_many_ids_stay_below_the_bound_parameter_limit(store: Store):
-    """IN lists are chunked (IN_CHUNK): 70,000 ids pass SQLite's 32,766 and PostgreSQL's
-    65,535 bound parameters per statement."""
+    """70,000 ids pass SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per
+    statement: lookups bind each READ_CHUNK of ids as one value, IN lists hold IN_CHUNK."""
     rowids = store.upsert([jobseeker(id=f"WZ-{i}") for i in range(1200)])
     asked = [f"WZ-{i}" for i in range(70_000)]
     assert store.rowids(Kind.JOBSEEKERS, asked) == {f"WZ-{i}": r for i, r in enumerate(rowids)}
