@@ -207,7 +207,12 @@ def _listed_skills(
             other = pool.other_words.get(s) or f"kennis van {s}"
             s = other if len(other) <= SKILL_CHARS else s
         out.append(s)
-    return list(dict.fromkeys(s for s in out if len(s) <= SKILL_CHARS))  # CVs may say more
+    return _fitting(list(dict.fromkeys(out)))  # CVs may say more
+
+
+def _fitting(skills: list[str]) -> list[str]:
+    """The skills a record can hold: a few ESCO labels are longer than SKILL_CHARS."""
+    return [s for s in skills if len(s) <= SKILL_CHARS]
 
 
 @dataclass
@@ -348,8 +353,8 @@ def _vacancy_frames(
                 "title": title[:200],
                 "description": " ".join(desc),
                 "esco_uri": pool.uris[o] if coded[i] else None,
-                "required_skills": required,
-                "nice_skills": nice,
+                "required_skills": _fitting(required),  # the text may name longer ones
+                "nice_skills": _fitting(nice),
                 "min_education": min_edu,
                 "required_licences": lic,
                 "postcode": geo.codes[int(pc_rows[i])],
