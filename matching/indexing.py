@@ -104,13 +104,22 @@ class Indexer:
 
     def query_vector(self, kind: Kind, rowid: int, text: str) -> np.ndarray:
         """The `query:` embedding of a record's text, cached in the store by text hash."""
+        return self.query_vectors(kind, [rowid], [text])[0]
+
+    def query_vectors(self, kind: Kind, rowids: list[int], texts: list[str]) -> np.ndarray:
+        """The `query:` embeddings of records' texts, one row per rowid: those stored read in
+        one statement, the others encoded in one batch and stored in one transaction
+        (training asks for thousands: one at a time, each cost an encode call and a commit)."""
         model_id = self.embedder.model_id
-        ids, vecs = self.store.vectors.load(kind, model_id, prompt="query", rowids=[rowid])
-        if len(ids):
-            return vecs[0]
-        vec = self.embedder.encode([text], "query")[0]
-        self.store.vectors.put(kind, model_id, [(rowid, text_hash(text))], vec[None, :], "query")
-        return vec
+        ids, vecs = self.store.vectors.load(kind, model_id, prompt="query", rowids=rowids)
+        found = dict(zip(ids.tolist(), vecs, strict=True))
+        missing = [i for i, r in enumerate(rowids) if r not in found]
+        if missing:
+            new = self.embedder.encode([texts[i] for i in missing], "query")
+            items = [(rowids[i], text_hash(texts[i])) for i in missing]
+            self.store.vectors.put(kind, model_id, items, new, "query")
+            found.update(zip((r for r, _ in items), new, strict=True))
+        return np.stack([found[r] for r in rowids])
 
     # ------------------------------------------------------------------ indexes
     def revision(self, kind: Kind) -> int | None:

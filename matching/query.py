@@ -9,6 +9,7 @@ the ranker passed explicitly (None ranks by cosine), so they can never drift apa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,6 +96,21 @@ def query_vector(ctx: QueryContext, record: Jobseeker | Vacancy) -> np.ndarray:
         vector = ctx.serving.indexer.query_vector(kind, rowid, text)
         ctx.query_vectors[(kind, text)] = vector
     return vector
+
+
+def remember_query_vectors(ctx: QueryContext, records: Sequence[Jobseeker | Vacancy]) -> None:
+    """Put the query vectors of many records of one kind in the context at once (those not
+    stored yet encoded in one batch), for a run of queries such as a training set."""
+    todo = {record_text(r): r for r in records}
+    todo = {t: r for t, r in todo.items() if (kind_of(r), t) not in ctx.query_vectors}
+    if not todo:
+        return
+    kind = kind_of(next(iter(todo.values())))
+    rowid_of = ctx.store.rowids(kind, [r.id for r in todo.values()])
+    texts = [t for t, r in todo.items() if r.id in rowid_of]
+    rowids = [rowid_of[todo[t].id] for t in texts]
+    vectors = ctx.serving.indexer.query_vectors(kind, rowids, texts)
+    ctx.query_vectors.update(((kind, t), v) for t, v in zip(texts, vectors, strict=True))
 
 
 def eligible(

@@ -15,10 +15,18 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
+from matching.database import chunks
 from matching.features import FEATURE_NAMES
 from matching.outcomes import GAIN, outcome_frame, pair_split
-from matching.query import TARGET, QueryContext, candidates_among, eligible, search
-from matching.records import Kind
+from matching.query import (
+    TARGET,
+    QueryContext,
+    candidates_among,
+    eligible,
+    remember_query_vectors,
+    search,
+)
+from matching.records import Jobseeker, Kind, Vacancy, kind_of
 from matching.service import Matcher
 
 log = logging.getLogger("werkmatch")
@@ -28,6 +36,7 @@ DIRECTIONS = {
     Kind.JOBSEEKERS: ("jobseeker_id", "vacancy_id"),
 }
 POSITIVE = ("invited", "placed")
+QUERY_BATCH = 2000  # query records read, and their vectors encoded, at once
 
 
 def build_training_set(
@@ -44,20 +53,18 @@ def build_training_set(
     ctx = matcher.context()
     parts = []
     for kind, (own, other) in DIRECTIONS.items():
-        groups = outcomes.partition_by(own, as_dict=True)
-        if kind == Kind.JOBSEEKERS:  # people with one proposal say little about an order
-            groups = {
-                k: g
-                for k, g in groups.items()
-                if g.height >= 2 and g["outcome"].is_in(POSITIVE).any()
-            }
-        for (query_id,), group in tqdm(
-            groups.items(), desc=f"training pairs ({kind.value})", disable=not progress
-        ):
-            labelled = dict(zip(group[other], group["outcome"], strict=True))
-            frame = _group(ctx, kind, query_id, labelled, negatives_per_vacancy, rng)
-            if frame is not None:
-                parts.append(frame)
+        groups = _groups(outcomes, kind, own)
+        bar = tqdm(total=len(groups), desc=f"training pairs ({kind.value})", disable=not progress)
+        for batch in chunks(list(groups.items()), QUERY_BATCH):
+            records = _query_records(ctx, kind, [query_id for query_id, _ in batch])
+            for query_id, group in batch:
+                labelled = dict(zip(group[other], group["outcome"], strict=True))
+                record = records.get(query_id)
+                if record is not None:
+                    parts.append(_group(ctx, record, labelled, negatives_per_vacancy, rng))
+            bar.update(len(batch))
+        bar.close()
+    parts = [p for p in parts if p is not None]
     data = pl.concat(parts).filter(pl.col("split") != "test")
     return data.with_columns(
         pl.col("outcome").is_in(POSITIVE).cast(pl.Int8).alias("label"),
@@ -68,10 +75,30 @@ def build_training_set(
     )
 
 
+def _groups(outcomes: pl.DataFrame, kind: Kind, own: str) -> dict[str, pl.DataFrame]:
+    """The outcomes per query id of one direction; a jobseeker's only with two proposals or
+    more, one of them invited or placed (one proposal says little about an order)."""
+    groups = {k: g for (k,), g in outcomes.partition_by(own, as_dict=True).items()}
+    if kind == Kind.JOBSEEKERS:
+        groups = {
+            k: g for k, g in groups.items() if g.height >= 2 and g["outcome"].is_in(POSITIVE).any()
+        }
+    return groups
+
+
+def _query_records(ctx: QueryContext, kind: Kind, ids: list[str]) -> dict[str, Jobseeker | Vacancy]:
+    """The stored records of these query ids, read at once, their query vectors put in the
+    context (one batch encoded for those not stored yet)."""
+    rowid_of = ctx.store.rowids(kind, ids)
+    by_rowid = ctx.store.by_rowids(kind, list(rowid_of.values()))
+    records = {i: by_rowid[r] for i, r in rowid_of.items() if r in by_rowid}
+    remember_query_vectors(ctx, list(records.values()))
+    return records
+
+
 def _group(
     ctx: QueryContext,
-    kind: Kind,
-    query_id: str,
+    record: Jobseeker | Vacancy,
     labelled: dict[str, str],
     negatives: int,
     rng: np.random.Generator,
@@ -79,9 +106,7 @@ def _group(
     """Feature rows of one query's labelled pairs and sampled unlabelled candidates; the
     negatives are drawn from the nearest 200 eligible, found by rowid (their records are read
     only for the drawn ones)."""
-    record = ctx.store.get(kind, query_id)
-    if record is None:
-        return None
+    kind, query_id = kind_of(record), record.id
     target = TARGET[kind]
     rowid_of = ctx.store.rowids(target, list(labelled))
     known = set(rowid_of.values())

@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from matching import operations
 from matching.candidates import CandidateTable
 from matching.filters import Overrides, check_pairs
-from matching.query import query_vector
+from matching.query import query_vector, remember_query_vectors
 from matching.records import Kind, Licence
 from matching.service import Matcher, NotFoundError
 from matching.texts import record_text
 from tests.factories import jobseeker, vacancy
 
 TODAY = dt.date(2026, 11, 1)
+TITLES = ["Heftruckchauffeur", "Verpleegkundige", "Kok", "Boekhouder"]
 
 
 def test_filters_on_hand_made_pairs():
@@ -244,3 +245,30 @@ def test_a_context_asks_the_store_for_each_query_text_once(matcher: Matcher, mon
     assert not np.allclose(query_vector(ctx, changed), first) and len(asked) == 2
     query_vector(matcher.context(), record)
     assert len(asked) == 3
+
+
+def test_query_vectors_of_many_records_are_encoded_in_one_batch_and_stored(
+    matcher: Matcher, monkeypatch
+):
+    matcher.upsert([vacancy(id=f"VAC-{i}", title=t) for i, t in enumerate(TITLES)])
+    records = [matcher.get(Kind.VACANCIES, f"VAC-{i}") for i in range(len(TITLES))]
+    alone = [query_vector(matcher.context(), r) for r in records[:1]]  # stored by a shortlist
+    encoded = []
+    real = matcher.serving.embedder.encode
+    monkeypatch.setattr(
+        matcher.serving.embedder,
+        "encode",
+        lambda texts, *a: encoded.append(texts) or real(texts, *a),
+    )
+    ctx = matcher.context()
+    remember_query_vectors(ctx, records)
+    assert encoded == [[record_text(r) for r in records[1:]]]  # the stored one is read
+    got = [query_vector(ctx, r) for r in records]
+    assert len(encoded) == 1 and np.array_equal(got[0], alone[0])
+    for record, vector in zip(records[1:], got[1:], strict=True):
+        single = real([record_text(record)], "query")[0]
+        assert float(vector @ single) > 0.9999  # a batch moves bf16's last digits only
+    again = matcher.context()
+    remember_query_vectors(again, records)
+    assert len(encoded) == 1  # all stored now
+    assert all(np.array_equal(query_vector(again, r), g) for r, g in zip(records, got, strict=True))

@@ -81,15 +81,15 @@ def test_training_and_promotion_never_read_the_test_split(trained, monkeypatch):
     monkeypatch.setattr(eval.offline, "evaluate", forbidden)
     monkeypatch.setattr(eval.judge.Judge, "__init__", forbidden)
     seen: list[str] = []
-    real = m.store.get
+    real = m.store.rowids
 
-    def spy(kind, record_id):
-        seen.append(record_id)
-        return real(kind, record_id)
+    def spy(kind, record_ids):
+        seen.extend(record_ids)
+        return real(kind, record_ids)
 
-    monkeypatch.setattr(m.store, "get", spy)
+    monkeypatch.setattr(m.store, "rowids", spy)  # how queries and labelled pairs are read
     summary = train(m, progress=False, max_iter=30, promote_if_better=False)
-    assert seen and all(split_of(i) != "test" for i in seen)  # queries are never test records
+    assert seen and all(split_of(i) != "test" for i in seen)  # never a test record
     assert set(summary["pairs"]) == {"train", "valid"}
 
 
