@@ -178,6 +178,12 @@ class Store:
         with self.engine.connect() as conn:
             return self._rowids(conn, kind, record_ids)
 
+    def by_ids(self, kind: Kind, record_ids: Sequence[str]) -> dict[str, Jobseeker | Vacancy]:
+        """Records by id, many at once (unknown ids are left out)."""
+        rowid_of = self.rowids(kind, record_ids)
+        records = self.by_rowids(kind, list(rowid_of.values()))
+        return {i: records[r] for i, r in rowid_of.items() if r in records}
+
     def by_rowids(self, kind: Kind, rowids: Sequence[int]) -> dict[int, Jobseeker | Vacancy]:
         """Records by rowid (missing rowids are left out)."""
         return self.with_occupations(kind, rowids)[0]

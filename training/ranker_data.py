@@ -89,9 +89,7 @@ def _groups(outcomes: pl.DataFrame, kind: Kind, own: str) -> dict[str, pl.DataFr
 def _query_records(ctx: QueryContext, kind: Kind, ids: list[str]) -> dict[str, Jobseeker | Vacancy]:
     """The stored records of these query ids, read at once, their query vectors put in the
     context (one batch encoded for those not stored yet)."""
-    rowid_of = ctx.store.rowids(kind, ids)
-    by_rowid = ctx.store.by_rowids(kind, list(rowid_of.values()))
-    records = {i: by_rowid[r] for i, r in rowid_of.items() if r in by_rowid}
+    records = ctx.store.by_ids(kind, ids)
     remember_query_vectors(ctx, list(records.values()))
     return records
 

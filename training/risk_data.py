@@ -52,7 +52,8 @@ def labels(history: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 
 def _groups(matcher: Matcher, ids: list[str]) -> pl.DataFrame:
     """Age band (the hidden truth in a demo, else the record) and benefit regime."""
-    records = [matcher.store.get(Kind.JOBSEEKERS, j) for j in ids]
+    by_id = matcher.store.by_ids(Kind.JOBSEEKERS, ids)
+    records = [by_id[j] for j in ids]
     frame = pl.DataFrame(
         {
             "jobseeker_id": ids,

@@ -60,6 +60,8 @@ def test_by_rowids_parses_once_and_never_serves_a_stale_record(store: Store):
     assert store.by_rowids(Kind.JOBSEEKERS, [ra])[ra].hours_per_week == 12.0
     store.delete(Kind.JOBSEEKERS, "WZ-B")
     assert store.by_rowids(Kind.JOBSEEKERS, [ra, rb]).keys() == {ra}
+    by_id = store.by_ids(Kind.JOBSEEKERS, ["WZ-B", "WZ-A", "WZ-NOPE"])
+    assert by_id == {"WZ-A": store.get(Kind.JOBSEEKERS, "WZ-A")}  # unknown and erased left out
 
 
 def test_survives_reopen(tmp_path: Path):
