@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: install, prepare the data directory (model, demo world, indexes), serve on :8000
+## make run: install, prepare the data directory (model, demo world, indexes), serve on :8000;
+## one process does both, so nothing is imported or loaded twice (`werkmatch setup` alone
+## prepares without serving)
 run: $(STAMP)
-	$(BIN)/werkmatch setup
-	$(BIN)/werkmatch serve --host 127.0.0.1 --port 8000
+	$(BIN)/werkmatch serve --setup --host 127.0.0.1 --port 8000
 
 ## make test: install, convert the embedding model once, lint, run the test suite on SQLite
 ## and, beside it, the store contract and API suites on a PostgreSQL server the tests start.

@@ -122,7 +122,8 @@ def create_app(settings: Settings, matcher: Matcher | None = None, follow: bool 
     return app
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment(matcher: Matcher | None = None) -> FastAPI:
     """The app each process of `werkmatch serve --workers N` builds: settings from the
-    environment, a Follower like any replica (writes through one process reach the others)."""
-    return create_app(get_settings(), follow=True)
+    environment, a Follower like any replica (writes through one process reach the others).
+    `matcher`: one this process has open already (`serve --setup`)."""
+    return create_app(get_settings(), matcher, follow=True)

@@ -51,9 +51,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     """Model, demo world (when the store is empty) and indexes: everything `serve` needs."""
+    set_up_and_report(open_matcher(), args)
+    return 0
+
+
+def set_up_and_report(matcher, args: argparse.Namespace) -> None:
+    """`training.bootstrap.set_up` on the matcher, and what it did on stdout (the demo's
+    keys among it)."""
     from training.bootstrap import set_up
 
-    matcher = open_matcher()
     summary = set_up(matcher, args.jobseekers, args.vacancies, args.seed)
     if summary.demo is not None:
         print(json.dumps({"demo": summary.demo}))
@@ -71,7 +77,6 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if summary.risk is not None:
         print(json.dumps({"risk": summary.risk}))
     print(json.dumps(summary.indexes))
-    return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -146,6 +151,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.request_log import log_config
 
     settings = get_settings()
+    matcher = None
+    if args.setup:  # in this process: `serve` then imports and loads nothing twice
+        matcher = open_matcher()
+        set_up_and_report(matcher, args)
     keys = settings.home / "demo" / "api_keys.txt"
     print(
         f"werkplek: http://{args.host}:{args.port}/werkplek/ (sign in with your key"
@@ -156,7 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the same data directory; uvicorn needs the factory by name for that.
     several = args.workers > 1
     uvicorn.run(
-        "api.app:app_from_environment" if several else app_from_environment(),
+        "api.app:app_from_environment" if several else app_from_environment(matcher),
         factory=several,
         workers=args.workers,
         host=args.host,
@@ -218,9 +227,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("setup", cmd_setup, "model, demo world if empty, indexes"),
     ):
         s = sub.add_parser(name, help=help_)
-        s.add_argument("--jobseekers", type=int, default=5000)
-        s.add_argument("--vacancies", type=int, default=1500)
-        s.add_argument("--seed", type=int, default=42)
+        _world_arguments(s)
         if name == "demo":
             s.add_argument("--no-embed", action="store_true", help="store only; embed later")
         s.set_defaults(func=func)
@@ -247,6 +254,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=1,
         help="server processes, each with its own copy of the indexes (memory x N)",
     )
+    s.add_argument(
+        "--setup", action="store_true", help="`werkmatch setup` first, in the same process"
+    )
+    _world_arguments(s)
     s.set_defaults(func=cmd_serve)
     sub.add_parser("health", help="model, index sizes, store status").set_defaults(func=cmd_health)
     s = sub.add_parser("backup", help="copy database, indexes and registry into FOLDER")
@@ -261,3 +272,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("restore", help="restore a backup FOLDER into a fresh data directory")
     s.add_argument("folder")
     s.set_defaults(func=cmd_restore)
+
+
+def _world_arguments(s: argparse.ArgumentParser) -> None:
+    """The demo world's size and seed (`demo`, `setup`, `serve --setup`)."""
+    s.add_argument("--jobseekers", type=int, default=5000)
+    s.add_argument("--vacancies", type=int, default=1500)
+    s.add_argument("--seed", type=int, default=42)

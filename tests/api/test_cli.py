@@ -63,6 +63,31 @@ def test_setup_loads_demo_only_into_an_empty_store(home: Path, capsys, monkeypat
     assert '"demo"' not in capsys.readouterr().out  # reused, nothing regenerated
 
 
+def test_serve_with_setup_serves_the_matcher_it_set_up(home: Path, capsys, monkeypatch):
+    """`make run`: one process sets up, then serves (nothing imported or loaded twice)."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    import api.cli.data
+    from matching.records import Kind
+
+    monkeypatch.setenv("WERKMATCH_STATIC_FIRST_RUN", "false")
+    get_settings.cache_clear()
+    set_up, served = [], {}
+    real = api.cli.data.set_up_and_report
+    monkeypatch.setattr(
+        api.cli.data, "set_up_and_report", lambda m, a: set_up.append(m) or real(m, a)
+    )
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    argv = ["serve", "--setup", "--jobseekers", "30", "--vacancies", "5", "--port", "8123"]
+    assert main(argv) == 0
+    assert '"demo"' in capsys.readouterr().out and served["port"] == 8123
+    with TestClient(served["app"]) as client:
+        assert client.app.state.matcher is set_up[0]
+        assert client.app.state.matcher.store.count(Kind.JOBSEEKERS) == 30
+        assert client.get("/health").status_code == 200
+
+
 def test_cli_shortlist_serves_the_champion_and_is_audited(
     ranked_home: tuple[Path, dict], home: Path, capsys
 ):
