@@ -19,5 +19,5 @@ key=$(awk -F'\t' '$1 == "matchmaker" {print $2}' var/demo/api_keys.txt)
 code=$(curl -s -o "$root/shortlist.json" -w "%{http_code}" -H "Authorization: Bearer $key" \
   -H "X-Purpose: first-run timing" "http://127.0.0.1:8000/v1/vacancies/VAC-000001/shortlist?k=5")
 echo "health after ${health} s; shortlist HTTP ${code} after $(( $(date +%s) - start )) s (log: $root/make-run.log)"
-pkill -f "werkmatch serve --host 127.0.0.1 --port 8000"
+pkill -f "werkmatch serve .*--port 8000"
 wait
