@@ -110,10 +110,12 @@ class Indexer:
         """The `query:` embeddings of records' texts, one row per rowid: those stored read in
         one statement, the others encoded in one batch and stored in one transaction
         (training asks for thousands: one at a time, each cost an encode call and a commit)."""
+        if not rowids:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
         model_id = self.embedder.model_id
         ids, vecs = self.store.vectors.load(kind, model_id, prompt="query", rowids=rowids)
         found = dict(zip(ids.tolist(), vecs, strict=True))
-        missing = [i for i, r in enumerate(rowids) if r not in found]
+        missing = list({r: i for i, r in enumerate(rowids) if r not in found}.values())
         if missing:
             new = self.embedder.encode([texts[i] for i in missing], "query")
             items = [(rowids[i], text_hash(texts[i])) for i in missing]

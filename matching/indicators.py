@@ -123,7 +123,7 @@ def candidate_supply(store: Store, k: int) -> pl.DataFrame:
 def _with_groups(store: Store, kind: Kind):
     """(rowid, record) with the trusted occupation group of each record, in rowid order."""
     ids = store.ids(kind)
-    by_id = store.rowids(kind, ids)  # one query per thousand, not one per record
+    by_id = store.rowids(kind, ids)  # one statement per READ_CHUNK ids, not one per record
     rowids = [by_id[i] for i in ids if i in by_id]
     records, occs = store.with_occupations(kind, rowids)
     for r in rowids:

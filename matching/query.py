@@ -42,16 +42,16 @@ class QueryContext:
     model), the store, the labour market, how many nearest candidates to retrieve, and the
     date availability is judged on (None: today; evaluation fixes it).
 
-    `query_vectors` keeps each query text's vector for the context's life: a vector depends
-    only on the snapshot's model and the text, and training or evaluation runs many queries,
-    each asking for its vector twice (search, then the similarities of labelled pairs)."""
+    `query_vectors` keeps each query record's vector by (kind, id, text) for the context's
+    life: training or evaluation runs many queries, each asking for its vector twice (search,
+    then the similarities of labelled pairs)."""
 
     serving: Serving
     store: Store
     market: Market | None
     retrieve_n: int
     as_of: dt.date | None = None
-    query_vectors: dict[tuple[Kind, str], np.ndarray] = field(
+    query_vectors: dict[tuple[Kind, str, str], np.ndarray] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -89,28 +89,28 @@ class Candidates:
 def query_vector(ctx: QueryContext, record: Jobseeker | Vacancy) -> np.ndarray:
     """The record's `query:` embedding under the snapshot's model (cached in the store, and
     in the context)."""
-    kind, text = kind_of(record), record_text(record)
-    vector = ctx.query_vectors.get((kind, text))
+    key = (kind_of(record), record.id, record_text(record))
+    vector = ctx.query_vectors.get(key)
     if vector is None:
-        rowid = ctx.store.rowid(kind, record.id)
-        vector = ctx.serving.indexer.query_vector(kind, rowid, text)
-        ctx.query_vectors[(kind, text)] = vector
+        rowid = ctx.store.rowid(key[0], record.id)
+        vector = ctx.query_vectors[key] = ctx.serving.indexer.query_vector(key[0], rowid, key[2])
     return vector
 
 
 def remember_query_vectors(ctx: QueryContext, records: Sequence[Jobseeker | Vacancy]) -> None:
     """Put the query vectors of many records of one kind in the context at once (those not
-    stored yet encoded in one batch), for a run of queries such as a training set."""
-    todo = {record_text(r): r for r in records}
-    todo = {t: r for t, r in todo.items() if (kind_of(r), t) not in ctx.query_vectors}
+    stored yet encoded in one batch), for a run of queries such as a training set. Records
+    not in the store are left out; of two with one id, the last counts."""
+    keys = {r.id: (kind_of(r), r.id, record_text(r)) for r in records}
+    todo = [k for k in keys.values() if k not in ctx.query_vectors]
     if not todo:
         return
-    kind = kind_of(next(iter(todo.values())))
-    rowid_of = ctx.store.rowids(kind, [r.id for r in todo.values()])
-    texts = [t for t, r in todo.items() if r.id in rowid_of]
-    rowids = [rowid_of[todo[t].id] for t in texts]
+    kind = todo[0][0]
+    rowid_of = ctx.store.rowids(kind, [i for _, i, _ in todo])
+    todo = [k for k in todo if k[1] in rowid_of]
+    rowids, texts = [rowid_of[i] for _, i, _ in todo], [t for _, _, t in todo]
     vectors = ctx.serving.indexer.query_vectors(kind, rowids, texts)
-    ctx.query_vectors.update(((kind, t), v) for t, v in zip(texts, vectors, strict=True))
+    ctx.query_vectors.update(zip(todo, vectors, strict=True))
 
 
 def eligible(

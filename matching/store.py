@@ -174,7 +174,7 @@ class Store:
             return self._rowids(conn, kind, [record_id]).get(record_id)
 
     def rowids(self, kind: Kind, record_ids: Sequence[str]) -> dict[str, int]:
-        """Rowids of stored ids, in one query per thousand (unknown ids are left out)."""
+        """Rowids of stored ids, one statement per READ_CHUNK ids (unknown ids are left out)."""
         with self.engine.connect() as conn:
             return self._rowids(conn, kind, record_ids)
 

@@ -53,9 +53,10 @@ def build_training_set(
     ctx = matcher.context()
     parts = []
     for kind, (own, other) in DIRECTIONS.items():
-        groups = _groups(outcomes, kind, own)
+        groups = _outcomes_per_query(outcomes, kind, own)
         bar = tqdm(total=len(groups), desc=f"training pairs ({kind.value})", disable=not progress)
         for batch in chunks(list(groups.items()), QUERY_BATCH):
+            ctx.query_vectors.clear()  # what the memo holds: one batch's queries
             records = _query_records(ctx, kind, [query_id for query_id, _ in batch])
             for query_id, group in batch:
                 labelled = dict(zip(group[other], group["outcome"], strict=True))
@@ -75,7 +76,7 @@ def build_training_set(
     )
 
 
-def _groups(outcomes: pl.DataFrame, kind: Kind, own: str) -> dict[str, pl.DataFrame]:
+def _outcomes_per_query(outcomes: pl.DataFrame, kind: Kind, own: str) -> dict[str, pl.DataFrame]:
     """The outcomes per query id of one direction; a jobseeker's only with two proposals or
     more, one of them invited or placed (one proposal says little about an order)."""
     groups = {k: g for (k,), g in outcomes.partition_by(own, as_dict=True).items()}

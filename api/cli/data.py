@@ -164,6 +164,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Several processes each build the app themselves, every one a replica of the others on
     # the same data directory; uvicorn needs the factory by name for that.
     several = args.workers > 1
+    matcher = None if several else matcher  # each worker opens its own
     uvicorn.run(
         "api.app:app_from_environment" if several else app_from_environment(matcher),
         factory=several,
@@ -275,7 +276,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _world_arguments(s: argparse.ArgumentParser) -> None:
-    """The demo world's size and seed (`demo`, `setup`, `serve --setup`)."""
-    s.add_argument("--jobseekers", type=int, default=5000)
-    s.add_argument("--vacancies", type=int, default=1500)
-    s.add_argument("--seed", type=int, default=42)
+    """The demo world's size and seed (`demo`, `setup`, `serve --setup`): loaded only into
+    an empty store."""
+    s.add_argument("--jobseekers", type=int, default=5000, help="demo world (empty store)")
+    s.add_argument("--vacancies", type=int, default=1500, help="demo world (empty store)")
+    s.add_argument("--seed", type=int, default=42, help="demo world (empty store)")

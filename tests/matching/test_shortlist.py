@@ -250,7 +250,7 @@ def test_a_context_asks_the_store_for_each_query_text_once(matcher: Matcher, mon
 def test_query_vectors_of_many_records_are_encoded_in_one_batch_and_stored(
     matcher: Matcher, monkeypatch
 ):
-    matcher.upsert([vacancy(id=f"VAC-{i}", title=t) for i, t in enumerate(TITLES)])
+    rowids = matcher.upsert([vacancy(id=f"VAC-{i}", title=t) for i, t in enumerate(TITLES)])
     records = [matcher.get(Kind.VACANCIES, f"VAC-{i}") for i in range(len(TITLES))]
     alone = [query_vector(matcher.context(), r) for r in records[:1]]  # stored by a shortlist
     encoded = []
@@ -268,7 +268,15 @@ def test_query_vectors_of_many_records_are_encoded_in_one_batch_and_stored(
     for record, vector in zip(records[1:], got[1:], strict=True):
         single = real([record_text(record)], "query")[0]
         assert float(vector @ single) > 0.9999  # a batch moves bf16's last digits only
+    remember_query_vectors(ctx, [vacancy(id="VAC-NOT-STORED")])  # left out, nothing asked
+    assert len(encoded) == 1 and len(ctx.query_vectors) == len(records)
+    matcher.store.vectors.drop_model(matcher.serving.model_id)  # none stored: one asked twice
+    texts = [record_text(records[0])] * 2
+    twice = matcher.serving.indexer.query_vectors(Kind.VACANCIES, [rowids[0]] * 2, texts)
+    assert encoded[1] == texts[:1] and np.array_equal(twice[0], twice[1])
+    matcher.serving.indexer.catch_up(Kind.VACANCIES)  # the passage vectors back
+    encoded.clear()
     again = matcher.context()
     remember_query_vectors(again, records)
-    assert len(encoded) == 1  # all stored now
+    assert encoded == [[record_text(r) for r in records[1:]]]  # the dropped ones, again
     assert all(np.array_equal(query_vector(again, r), g) for r, g in zip(records, got, strict=True))

@@ -28,7 +28,7 @@ def test_first_run_serves_static_then_e5_with_a_retrained_ranker(tmp_path: Path,
     first_version = matcher.ranker.version
 
     e5_id = base_embedder(settings).model_id
-    with TestClient(create_app(settings, matcher)) as client:  # `serve --setup`: one process
+    with TestClient(create_app(settings)) as client:  # a new process: from what is on disk
         served = client.app.state.matcher
         assert served.serving.model_id == static_id  # serves at once, e5 follows
         status = served.switcher.wait(timeout=600)
