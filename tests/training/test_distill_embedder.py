@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from models.embedder import MODEL_ID_FILE, STATIC_BATCH, model_id_of
 from tests.conftest import STATIC_DIMS
 from tests.conftest import STATIC_TEXTS as TEXTS
-from training.distill_embedder import exact_alternation
+from training.distill_embedder import exact_alternation, vocabulary_of
 
 
 def test_static_model_is_stamped_and_loads_as_a_static_embedder(tiny_static, embedder):
@@ -50,3 +50,15 @@ def test_the_trie_pattern_keeps_exactly_the_pieces_a_plain_alternation_keeps(wor
         assert removed == (probe not in words)
         if words:  # an empty plain alternation would keep the empty string only
             assert removed == (re.match(plain, probe) is not None)
+
+
+def test_the_vocabulary_is_the_pieces_the_models_tokenizer_makes_of_each_text(model_dir):
+    from transformers import AutoTokenizer
+
+    from matching.occupations import esco_labels
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    odd = ["", "   ", "Café\u0301 ÉÉN", "中文 职位", "👩‍🔧 monteur", "a\tb\nc", "x" * 600]
+    texts = [*TEXTS, *esco_labels()[0][:2000], *odd, "Medewerker/ster (m/v/x), 32 uur"]
+    expected = {piece for text in texts for piece in tokenizer.tokenize(text)}
+    assert vocabulary_of(model_dir, texts) == expected
