@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +65,38 @@ class EmbedderVersion:
     run_id: str
 
 
+_store_ready = threading.Event()  # cleared while a thread creates a new tracking store
+_store_ready.set()
+
+
+def create_store_in_background(tracking_uri: str, home: Path) -> threading.Thread | None:
+    """Create a tracking store that was never created in a thread of its own: MLflow's
+    import and the new database's migrations (5-10 s) then overlap a first set-up's model
+    work instead of delaying its first ranker. Every registry call waits for the thread."""
+    if not _never_created(tracking_uri):
+        return None
+    _store_ready.clear()
+
+    def create() -> None:
+        try:
+            _configure(tracking_uri, home, EXPERIMENT)
+        except Exception as exc:  # the next registry call creates it, or says why not
+            log.warning("tracking store not created in the background: %s", type(exc).__name__)
+        finally:
+            _store_ready.set()
+
+    thread = threading.Thread(target=create, name="create-tracking-store")
+    thread.start()
+    return thread
+
+
 def configure(tracking_uri: str, home: Path, experiment: str = EXPERIMENT):
     """Point MLflow at the data directory's tracking store; returns the mlflow module."""
+    _store_ready.wait()
+    return _configure(tracking_uri, home, experiment)
+
+
+def _configure(tracking_uri: str, home: Path, experiment: str):
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
@@ -79,6 +110,7 @@ def configure(tracking_uri: str, home: Path, experiment: str = EXPERIMENT):
 
 def _never_created(tracking_uri: str) -> bool:
     """A SQLite tracking store whose file does not exist yet: nothing was ever registered."""
+    _store_ready.wait()
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

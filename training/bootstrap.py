@@ -19,6 +19,7 @@ from matching.occupations import esco_labels
 from matching.records import Kind
 from matching.service import Matcher
 from matching.timing import started
+from models.registry import create_store_in_background
 
 log = logging.getLogger("werkmatch")
 
@@ -50,6 +51,7 @@ def set_up(matcher: Matcher, jobseekers: int, vacancies: int, seed: int) -> Setu
         took = started()
         world = generate(jobseekers, vacancies, seed=seed)
         generated = round(took.seconds, 1)
+        create_store_in_background(matcher.settings.tracking_uri, matcher.settings.home)
         if matcher.settings.static_first_run:
             summary.first_embedder = serve_static_first(matcher, world_texts(world))
         summary.demo = {**load_world(matcher, world), "generate_s": generated}

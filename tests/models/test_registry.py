@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
+import models.registry
 from models.registry import (
     CHAMPION,
     EMBEDDER_NAME,
+    EXPERIMENT,
     MODEL_NAME,
     RISK_NAME,
     champion_version,
     configure,
+    create_store_in_background,
 )
 
 
@@ -34,3 +38,48 @@ def test_a_champion_is_read_once_the_store_exists(tmp_path: Path):
     assert champion_version(uri, tmp_path, EMBEDDER_NAME) is None  # registered, not promoted
     client.set_registered_model_alias(EMBEDDER_NAME, CHAMPION, version.version)
     assert champion_version(uri, tmp_path, EMBEDDER_NAME) == str(version.version)
+
+
+def test_registry_calls_wait_for_the_store_a_thread_is_creating(tmp_path: Path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    release, created = threading.Event(), threading.Event()
+    real = models.registry._configure
+
+    def slow_configure(*args):
+        release.wait(30)
+        mlflow = real(*args)
+        created.set()
+        return mlflow
+
+    monkeypatch.setattr(models.registry, "_configure", slow_configure)
+    creating = create_store_in_background(uri, tmp_path)
+    assert creating is not None and creating.is_alive()
+    answers: list[str | None] = []
+    reader = threading.Thread(target=lambda: answers.append(champion_version(uri, tmp_path)))
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive() and not answers  # waiting, not racing the migrations
+    release.set()
+    reader.join(60)
+    creating.join(60)
+    assert created.is_set() and answers == [None]
+    monkeypatch.setattr(models.registry, "_configure", real)
+    assert configure(uri, tmp_path).get_experiment_by_name(EXPERIMENT) is not None
+    assert create_store_in_background(uri, tmp_path) is None  # it exists now
+
+
+def test_a_store_the_thread_failed_to_create_is_created_by_the_next_call(
+    tmp_path: Path, monkeypatch, caplog
+):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    real = models.registry._configure
+
+    def failing(*args):
+        raise OSError(f"disk full at {tmp_path}")
+
+    monkeypatch.setattr(models.registry, "_configure", failing)
+    create_store_in_background(uri, tmp_path).join(30)
+    assert "OSError" in caplog.text and str(tmp_path) not in caplog.text
+    monkeypatch.setattr(models.registry, "_configure", real)
+    assert champion_version(uri, tmp_path) is None
+    assert configure(uri, tmp_path).get_experiment_by_name(EXPERIMENT) is not None
