@@ -14,16 +14,18 @@ unexport PYTHONDONTWRITEBYTECODE
 .PHONY: run test lint setup install browser postgres
 
 ## The install uses uv (PyPI's `uv`, pinned) with the settings pip has on this machine
-## (tools/uv_args.py): ~20-30 s for a fresh venv against ~70 s with pip, the same versions.
-## Where uv cannot be had, pip installs the same. Neither compiles bytecode up front.
+## (tools/uv_install.py asks pip's own option parser): ~25 s for a fresh venv against ~70 s
+## with pip, the same versions. Where uv cannot be installed or fails, pip installs the same.
+## Neither compiles bytecode up front.
 UV_VERSION := 0.13.10
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@if $(BIN)/pip install --quiet --quiet uv==$(UV_VERSION); then \
-	  uv="$(BIN)/uv pip install --quiet --python $(BIN)/python $$($(BIN)/python tools/uv_args.py)"; \
-	  $$uv torch==2.13.0 && $$uv -e ".[dev]"; \
+	@if $(BIN)/pip install --quiet --quiet uv==$(UV_VERSION) && \
+	    $(BIN)/python tools/uv_install.py torch==2.13.0 && \
+	    $(BIN)/python tools/uv_install.py -e ".[dev]"; then \
+	  echo "installed with uv $(UV_VERSION)"; \
 	else \
-	  echo "uv could not be installed: installing with pip" >&2; \
+	  echo "uv could not install: installing with pip" >&2; \
 	  $(BIN)/pip install --quiet --no-compile --upgrade pip && \
 	  $(BIN)/pip install --quiet --no-compile torch==2.13.0 && \
 	  $(BIN)/pip install --quiet --no-compile -e ".[dev]"; \
