@@ -102,6 +102,8 @@ def vocabulary_of(source: Path, texts: Iterable[str]) -> set[str]:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+    tokenizer.no_truncation()  # a saved folder may keep them; `tokenize` applies neither
+    tokenizer.no_padding()
     pieces: set[str] = set()
     for encoding in tokenizer.encode_batch(list(texts), add_special_tokens=False):
         pieces.update(encoding.tokens)

@@ -52,7 +52,8 @@ def test_the_trie_pattern_keeps_exactly_the_pieces_a_plain_alternation_keeps(wor
             assert removed == (re.match(plain, probe) is not None)
 
 
-def test_the_vocabulary_is_the_pieces_the_models_tokenizer_makes_of_each_text(model_dir):
+def test_the_vocabulary_is_the_pieces_the_models_tokenizer_makes_of_each_text(model_dir, tmp_path):
+    from tokenizers import Tokenizer
     from transformers import AutoTokenizer
 
     from matching.occupations import esco_labels
@@ -62,3 +63,8 @@ def test_the_vocabulary_is_the_pieces_the_models_tokenizer_makes_of_each_text(mo
     texts = [*TEXTS, *esco_labels()[0][:2000], *odd, "Medewerker/ster (m/v/x), 32 uur"]
     expected = {piece for text in texts for piece in tokenizer.tokenize(text)}
     assert vocabulary_of(model_dir, texts) == expected
+    saved = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # as a fine-tuned folder
+    saved.enable_truncation(max_length=8)  # may keep them: neither cuts or pads a piece
+    saved.enable_padding(pad_token="<pad>", pad_id=tokenizer.pad_token_id, length=64)
+    saved.save(str(tmp_path / "tokenizer.json"))
+    assert vocabulary_of(tmp_path, texts) == expected
