@@ -65,17 +65,20 @@ class EmbedderVersion:
     run_id: str
 
 
-_store_ready = threading.Event()  # cleared while a thread creates a new tracking store
-_store_ready.set()
+# tracking URI -> set when the thread creating it is done. MLflow's tracking URI is one per
+# process, so every registry call waits for every creation, not only its own store's.
+_creating: dict[str, threading.Event] = {}
+_creating_lock = threading.Lock()
 
 
 def create_store_in_background(tracking_uri: str, home: Path) -> threading.Thread | None:
     """Create a tracking store that was never created in a thread of its own: MLflow's
     import and the new database's migrations (5-10 s) then overlap a first set-up's model
-    work instead of delaying its first ranker. Every registry call waits for the thread."""
-    if not _never_created(tracking_uri):
-        return None
-    _store_ready.clear()
+    work instead of delaying its first ranker. Registry calls wait for the thread."""
+    with _creating_lock:
+        if tracking_uri in _creating or not _missing_sqlite_file(tracking_uri):
+            return None
+        done = _creating[tracking_uri] = threading.Event()
 
     def create() -> None:
         try:
@@ -83,16 +86,26 @@ def create_store_in_background(tracking_uri: str, home: Path) -> threading.Threa
         except Exception as exc:  # the next registry call creates it, or says why not
             log.warning("tracking store not created in the background: %s", type(exc).__name__)
         finally:
-            _store_ready.set()
+            with _creating_lock:
+                del _creating[tracking_uri]
+            done.set()
 
     thread = threading.Thread(target=create, name="create-tracking-store")
     thread.start()
     return thread
 
 
+def _wait_for_creation() -> None:
+    """Return once no thread is creating a tracking store."""
+    with _creating_lock:
+        pending = list(_creating.values())
+    for done in pending:
+        done.wait()
+
+
 def configure(tracking_uri: str, home: Path, experiment: str = EXPERIMENT):
     """Point MLflow at the data directory's tracking store; returns the mlflow module."""
-    _store_ready.wait()
+    _wait_for_creation()
     return _configure(tracking_uri, home, experiment)
 
 
@@ -110,7 +123,11 @@ def _configure(tracking_uri: str, home: Path, experiment: str):
 
 def _never_created(tracking_uri: str) -> bool:
     """A SQLite tracking store whose file does not exist yet: nothing was ever registered."""
-    _store_ready.wait()
+    _wait_for_creation()
+    return _missing_sqlite_file(tracking_uri)
+
+
+def _missing_sqlite_file(tracking_uri: str) -> bool:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

@@ -53,13 +53,16 @@ def test_registry_calls_wait_for_the_store_a_thread_is_creating(tmp_path: Path, 
 
     monkeypatch.setattr(models.registry, "_configure", slow_configure)
     creating = create_store_in_background(uri, tmp_path)
-    assert creating is not None and creating.is_alive()
-    answers: list[str | None] = []
-    reader = threading.Thread(target=lambda: answers.append(champion_version(uri, tmp_path)))
-    reader.start()
-    reader.join(0.5)
-    assert reader.is_alive() and not answers  # waiting, not racing the migrations
-    release.set()
+    try:
+        assert creating is not None and creating.is_alive()
+        assert create_store_in_background(uri, tmp_path) is None  # one thread per store
+        answers: list[str | None] = []
+        reader = threading.Thread(target=lambda: answers.append(champion_version(uri, tmp_path)))
+        reader.start()
+        reader.join(0.5)
+        assert reader.is_alive() and not answers  # waiting, not racing the migrations
+    finally:
+        release.set()
     reader.join(60)
     creating.join(60)
     assert created.is_set() and answers == [None]
@@ -83,3 +86,32 @@ def test_a_store_the_thread_failed_to_create_is_created_by_the_next_call(
     monkeypatch.setattr(models.registry, "_configure", real)
     assert champion_version(uri, tmp_path) is None
     assert configure(uri, tmp_path).get_experiment_by_name(EXPERIMENT) is not None
+
+
+def test_two_stores_created_at_once_both_finish_and_calls_wait_for_both(
+    tmp_path: Path, monkeypatch
+):
+    """MLflow's tracking URI is one per process: a call waits for every creation."""
+    release = threading.Event()
+    real = models.registry._configure
+
+    def slow_configure(*args):
+        release.wait(30)
+        return real(*args)
+
+    monkeypatch.setattr(models.registry, "_configure", slow_configure)
+    homes = [tmp_path / "a", tmp_path / "b"]
+    uris = [f"sqlite:///{home / 'mlflow.db'}" for home in homes]
+    try:
+        threads = [create_store_in_background(u, h) for u, h in zip(uris, homes, strict=True)]
+        assert all(t is not None and t.is_alive() for t in threads)
+        reader = threading.Thread(target=champion_version, args=(uris[0], homes[0]))
+        reader.start()
+        reader.join(0.5)
+        assert reader.is_alive()
+    finally:
+        release.set()
+    for thread in [*threads, reader]:
+        thread.join(60)
+        assert not thread.is_alive()
+    assert all((home / "mlflow.db").is_file() for home in homes)
