@@ -68,3 +68,37 @@ def test_the_vocabulary_is_the_pieces_the_models_tokenizer_makes_of_each_text(mo
     saved.enable_padding(pad_token="<pad>", pad_id=tokenizer.pad_token_id, length=64)
     saved.save(str(tmp_path / "tokenizer.json"))
     assert vocabulary_of(tmp_path, texts) == expected
+
+
+def test_a_pruned_source_distils_the_model_that_removing_tokens_by_pattern_does(
+    model_dir, tmp_path, monkeypatch
+):
+    """Cut down to the kept pieces before model2vec sees it, e5 distils to the same model,
+    to the bit, as when model2vec removes every other token of the full vocabulary."""
+    from safetensors.numpy import load_file
+
+    from training import distill_embedder
+
+    pieces = vocabulary_of(model_dir, [*TEXTS, "Medewerker/ster (m/v/x), 32 uur"])
+    distill_embedder.distill_static(model_dir, tmp_path / "pruned", 16, keep_tokens=pieces)
+    monkeypatch.setattr(distill_embedder, "pruned_source", lambda *args: None)
+    distill_embedder.distill_static(model_dir, tmp_path / "pattern", 16, keep_tokens=pieces)
+    pruned, pattern = tmp_path / "pruned", tmp_path / "pattern"
+    tokenizer = json.loads((pruned / "tokenizer.json").read_text())
+    assert tokenizer == json.loads((pattern / "tokenizer.json").read_text())
+    assert {p for p, _ in tokenizer["model"]["vocab"]} >= pieces
+    vectors = [load_file(str(d / "model.safetensors")).popitem()[1] for d in (pruned, pattern)]
+    assert np.array_equal(*vectors)
+
+
+def test_a_tokenizer_whose_ids_are_not_known_to_renumber_is_not_pruned(model_dir, tmp_path):
+    from training.distill_embedder import pruned_source
+
+    spec = json.loads((model_dir / "tokenizer.json").read_text())
+    spec["post_processor"] = {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    (tmp_path / "tokenizer_config.json").write_text("{}")
+    assert pruned_source(tmp_path, {"▁kok"}, tmp_path / "out") is None
+    spec["model"]["type"] = "BPE"
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    assert pruned_source(tmp_path, {"▁kok"}, tmp_path / "out") is None
