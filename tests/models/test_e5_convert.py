@@ -73,3 +73,29 @@ def test_header_of_shipped_model():
 def test_model_id_is_stable(model_dir):
     assert model_id_of(model_dir) == model_id_of(model_dir)
     assert model_id_of(model_dir).startswith(model_dir.name + "@")
+
+
+def test_the_added_tokens_listed_by_id_load_the_same_tokenizer(model_dir, tmp_path):
+    """The converted folder lists its added tokens in `tokenizer_config.json` (so a load
+    need not parse `tokenizer.json` for them); loaded with or without that list, the
+    tokenizer is the same."""
+    import json
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    added = json.loads((model_dir / "tokenizer.json").read_text())["added_tokens"]
+    listed = config["added_tokens_decoder"]
+    assert {int(i): t["content"] for i, t in listed.items()} == {
+        t["id"]: t["content"] for t in added
+    }
+    del config["added_tokens_decoder"]
+    shutil.copy(model_dir / "tokenizer.json", tmp_path)
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    fast = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+    legacy = AutoTokenizer.from_pretrained(str(tmp_path), local_files_only=True)
+    assert fast.added_tokens_decoder == legacy.added_tokens_decoder
+    assert fast.special_tokens_map == legacy.special_tokens_map
+    texts = [*TEXTS, "query: <mask> kok </s> <pad>", "<s>medewerker<unk>"]
+    assert fast(texts)["input_ids"] == legacy(texts)["input_ids"]
