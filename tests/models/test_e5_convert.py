@@ -99,3 +99,29 @@ def test_the_added_tokens_listed_by_id_load_the_same_tokenizer(model_dir, tmp_pa
     assert fast.special_tokens_map == legacy.special_tokens_map
     texts = [*TEXTS, "query: <mask> kok </s> <pad>", "<s>medewerker<unk>"]
     assert fast(texts)["input_ids"] == legacy(texts)["input_ids"]
+
+
+def test_a_folder_converted_before_gets_its_added_tokens_listed(model_dir, tmp_path):
+    """`ensure_model` lists the added tokens of a folder converted before it did, and
+    converts nothing again."""
+    import json
+    import shutil
+
+    from models.embedder import ensure_model
+
+    folder = tmp_path / "e5"
+    folder.mkdir()
+    for name in ("modules.json", "tokenizer.json"):
+        shutil.copy(model_dir / name, folder)
+    config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    listed = config.pop("added_tokens_decoder")
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    assert ensure_model(folder) == folder
+    assert json.loads((folder / "tokenizer_config.json").read_text())["added_tokens_decoder"] == (
+        listed
+    )
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "modules.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]

@@ -80,6 +80,7 @@ def test_a_pruned_source_distils_the_model_that_removing_tokens_by_pattern_does(
     from training import distill_embedder
 
     pieces = vocabulary_of(model_dir, [*TEXTS, "Medewerker/ster (m/v/x), 32 uur"])
+    assert distill_embedder.pruned_source(model_dir, pieces, tmp_path / "source") is not None
     distill_embedder.distill_static(model_dir, tmp_path / "pruned", 16, keep_tokens=pieces)
     monkeypatch.setattr(distill_embedder, "pruned_source", lambda *args: None)
     distill_embedder.distill_static(model_dir, tmp_path / "pattern", 16, keep_tokens=pieces)
@@ -91,14 +92,30 @@ def test_a_pruned_source_distils_the_model_that_removing_tokens_by_pattern_does(
     assert np.array_equal(*vectors)
 
 
-def test_a_tokenizer_whose_ids_are_not_known_to_renumber_is_not_pruned(model_dir, tmp_path):
+def test_a_source_this_cannot_prune_exactly_is_not_pruned(model_dir, tmp_path):
+    """Each case changes one thing of e5's files (which are pruned, above): another
+    post-processor, a BPE model, a RoBERTa (positions depend on the pad id), a special
+    token that is not an added token, a missing file."""
     from training.distill_embedder import pruned_source
 
-    spec = json.loads((model_dir / "tokenizer.json").read_text())
-    spec["post_processor"] = {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}
-    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
-    (tmp_path / "tokenizer_config.json").write_text("{}")
-    assert pruned_source(tmp_path, {"▁kok"}, tmp_path / "out") is None
-    spec["model"]["type"] = "BPE"
-    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
-    assert pruned_source(tmp_path, {"▁kok"}, tmp_path / "out") is None
+    def pruned_with(tokenizer=None, config=None, model=None, drop=None) -> object:
+        folder = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        for name, change in (
+            ("tokenizer.json", tokenizer),
+            ("tokenizer_config.json", config),
+            ("config.json", model),
+        ):
+            content = json.loads((model_dir / name).read_text())
+            if change:
+                change(content)
+            if name != drop:
+                (folder / name).write_text(json.dumps(content))
+        return pruned_source(folder, {"▁kok"}, folder / "out")
+
+    roberta = {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}
+    assert pruned_with(tokenizer=lambda t: t.update(post_processor=roberta)) is None
+    assert pruned_with(tokenizer=lambda t: t["model"].update(type="BPE")) is None
+    assert pruned_with(model=lambda c: c.update(model_type="xlm-roberta")) is None
+    assert pruned_with(config=lambda c: c.update(pad_token="▁kok")) is None
+    assert pruned_with(drop="config.json") is None
