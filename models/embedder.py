@@ -76,7 +76,7 @@ def _added_tokens_unlisted(model_dir: Path) -> bool:
 
 def _list_added_tokens(model_dir: Path) -> None:
     """List the added tokens of a folder converted before that was done. Best effort: a
-    folder this process may not write keeps loading the slower way, and says so once."""
+    folder this process may not write keeps loading the slower way, with a warning."""
     from models.e5_convert import record_added_tokens
 
     try:
