@@ -75,15 +75,13 @@ def _source_for(source: Path, keep_tokens: Iterable[str] | None, scratch: Path):
     model2vec removes the other tokens itself, by pattern."""
     from transformers import AutoModel, AutoTokenizer
 
-    if keep_tokens is None:
-        model = AutoModel.from_pretrained(str(source), local_files_only=True)
-        return model, AutoTokenizer.from_pretrained(str(source), local_files_only=True), None
-    keep = set(keep_tokens)
-    pruned = pruned_source(source, keep, scratch)
-    if pruned is not None:
+    keep = None if keep_tokens is None else set(keep_tokens)
+    if keep is not None and (pruned := pruned_source(source, keep, scratch)) is not None:
         return *pruned, None
     model = AutoModel.from_pretrained(str(source), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    if keep is None:
+        return model, tokenizer, None
     keep |= set(tokenizer.all_special_tokens)  # model2vec removes the tokens that match this
     return model, tokenizer, r"^(?!" + exact_alternation(keep) + r"$)"
 
