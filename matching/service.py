@@ -267,8 +267,9 @@ class Matcher:
         return done
 
     def reload_ranker(self) -> ServedRanker | None:
-        """Load the MLflow champion (None: rank by cosine until a ranker is promoted)."""
-        self.ranker = load_champion(self.settings.tracking_uri, self.settings.home)
+        """Load the MLflow champion (None: rank by cosine until a ranker is promoted); the
+        ranker that serves is kept when it is the champion still."""
+        self.ranker = load_champion(self.settings.tracking_uri, self.settings.home, self.ranker)
         log.info("serving ranker: %s", ranker_name(self.ranker))
         return self.ranker
 

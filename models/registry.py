@@ -141,14 +141,21 @@ def _missing_sqlite_file(tracking_uri: str) -> bool:
 def champion_version(tracking_uri: str, home: Path, name: str = MODEL_NAME) -> str | None:
     """The registered version carrying the `champion` alias, if any. Reading does not
     create the tracking store (a new MLflow database takes ~1 s of migrations)."""
+    champion = _champion(tracking_uri, home, name)
+    return None if champion is None else champion[0]
+
+
+def _champion(tracking_uri: str, home: Path, name: str) -> tuple[str, str] | None:
+    """(version, run id) of the version carrying the `champion` alias, if any."""
     if _never_created(tracking_uri):
         return None
     mlflow = configure(tracking_uri, home)
     client = mlflow.MlflowClient()
     try:
-        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+        mv = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         return None
+    return str(mv.version), str(mv.run_id)
 
 
 def load_version(tracking_uri: str, home: Path, version: str) -> ServedRanker:
@@ -164,10 +171,18 @@ def load_version(tracking_uri: str, home: Path, version: str) -> ServedRanker:
     return ServedRanker(model, str(mv.version), dict(run.data.metrics), mv.run_id, embedding_model)
 
 
-def load_champion(tracking_uri: str, home: Path) -> ServedRanker | None:
-    """The champion ranker, or None when nothing has been promoted yet."""
-    version = champion_version(tracking_uri, home)
-    return None if version is None else load_version(tracking_uri, home, version)
+def load_champion(
+    tracking_uri: str, home: Path, served: ServedRanker | None = None
+) -> ServedRanker | None:
+    """The champion ranker, or None when nothing has been promoted yet. `served` is returned
+    as it is when it is the champion still (the same version of the same run): a registered
+    version never changes, so a reload without a promotion loads nothing."""
+    champion = _champion(tracking_uri, home, MODEL_NAME)
+    if champion is None:
+        return None
+    if served is not None and (served.version, served.run_id) == champion:
+        return served
+    return load_version(tracking_uri, home, champion[0])
 
 
 def promote(tracking_uri: str, home: Path, version: str, name: str = MODEL_NAME) -> str:

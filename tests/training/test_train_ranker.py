@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from matching.outcomes import pair_split, split_of
 from matching.query import nearest
 from matching.records import Kind
 from matching.service import Matcher
-from models.registry import champion_version, load_version
+from models.registry import champion_version, load_champion, load_version
 from training.ranker_data import build_training_set
 from training.train_ranker import train
 
@@ -155,3 +156,22 @@ def test_champion_changes_only_when_beaten_and_rollback_works(trained):
     assert champion_version(m.settings.tracking_uri, m.settings.home) == first["version"]
     served = load_version(m.settings.tracking_uri, m.settings.home, first["version"])
     assert "ndcg_at_10" in served.metrics and served.model.additive
+
+
+def test_a_reload_without_a_promotion_keeps_the_ranker_that_serves(trained):
+    """A registered version never changes: reloading the champion that serves loads nothing,
+    while a served ranker of another version, or of another run under the champion's version
+    number (a registry made anew), is replaced by the champion loaded from the registry."""
+    m, _ = trained
+    uri, home = m.settings.tracking_uri, m.settings.home
+    served = m.reload_ranker()
+    assert served is not None and served.version == champion_version(uri, home)
+    assert m.reload_ranker() is served and load_champion(uri, home, served) is served
+    for stale in (
+        dataclasses.replace(served, version="999"),
+        dataclasses.replace(served, run_id="a-run-of-another-registry"),
+    ):
+        loaded = load_champion(uri, home, stale)
+        assert loaded is not stale and loaded is not served
+        assert (loaded.version, loaded.run_id) == (served.version, served.run_id)
+    assert load_champion(uri, home) is not served  # nothing served yet: loaded
