@@ -32,6 +32,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from eval.title_sets import TEST_SHARE, VALIDATION_SHARE
 from matching.embedders import EmbedderRef
 from matching.timing import started
+from models.e5_convert import record_added_tokens
 from models.embedder import resolve_precision, write_model_id
 from training.embedder_data import EmbedderData
 from training.embedder_eval import held_out_set
@@ -212,6 +213,7 @@ def fine_tune(
     if out.exists():
         shutil.rmtree(out)
     model.save(str(out))  # the best checkpoint's weights (load_best_model_at_end)
+    record_added_tokens(out)  # every later load (servers, the evaluation) reads them there
     state = trainer.state
     model_id = write_model_id(
         out, MODEL_NAME, base=base.model_id, data=data.digest(), config=asdict(config)

@@ -34,6 +34,12 @@ def test_tiny_run_is_registered_with_its_own_model_id(tuned_home, model_dir: Pat
     version = embedder_version(settings.tracking_uri, home, summary["version"])
     assert model_id_of(version.path) == summary["model_id"] != embedder.model_id
     stamp = json.loads((version.path / MODEL_ID_FILE).read_text())
+    # its added tokens listed by id, as in the converted e5 (a load need not look for them)
+    listed = json.loads((version.path / "tokenizer_config.json").read_text())
+    added = json.loads((version.path / "tokenizer.json").read_text())["added_tokens"]
+    assert {int(i): t["content"] for i, t in listed["added_tokens_decoder"].items()} == {
+        t["id"]: t["content"] for t in added
+    }
     assert stamp["base"] == embedder.model_id and stamp["config"]["max_steps"] == 5
     configure(settings.tracking_uri, home)
     run = mlflow.MlflowClient().get_run(summary["run_id"])
