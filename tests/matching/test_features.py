@@ -6,11 +6,21 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.features import FEATURE_NAMES, pair_features
 from matching.filters import check_pairs
 from matching.labour_market import Market, tension_class, unemployment_phase
-from matching.lexical import SparseRows, clean_title, pair_similarity, transform, vectorizer
+from matching.lexical import (
+    CHAR_GRAMS,
+    SparseRows,
+    clean_title,
+    fit_by_words,
+    pair_similarity,
+    transform,
+    vectorizer,
+    vocabulary_texts,
+)
 from tests.factories import FORKLIFT_URI, jobseeker, vacancy
 
 COOK_URI = "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e"
@@ -106,6 +116,39 @@ def test_title_cleaning_and_lexical_similarity():
         ["heftruckchauffeur", "heftruckchauffeur"], ["heftruck chauffeur", "verpleegkundige"]
     )
     assert sims[0] > 0.6 > 0.2 > sims[1]
+
+
+def assert_same_fit(ours: TfidfVectorizer, reference: TfidfVectorizer) -> None:
+    assert ours.vocabulary_ == reference.vocabulary_
+    assert ours.idf_.dtype == reference.idf_.dtype == np.float32
+    assert np.array_equal(ours.idf_, reference.idf_)
+
+
+def test_the_served_vectorizer_is_scikit_learns_fit_on_the_esco_labels():
+    """Fitted word by word, it is the model scikit-learn fits: every n-gram at its column and
+    every weight to the bit."""
+    texts = vocabulary_texts()
+    assert len(texts) > 20_000
+    reference = TfidfVectorizer(**CHAR_GRAMS, dtype=np.float32).fit(texts)
+    assert_same_fit(vectorizer(), reference)
+    sample = [*texts[::500], "Heftruckchauffeur (m/v) 32-40 uur", "  ", "ÉÉN  twee\tdrie"]
+    assert (vectorizer().transform(sample) != reference.transform(sample)).nnz == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("abcAB éİß-\t\n\u00a0"), max_size=12), max_size=12)
+)
+def test_fitting_word_by_word_is_scikit_learns_fit(texts: list[str]):
+    """Any texts (repeated words, case, several kinds of space, words shorter than an
+    n-gram): the same vocabulary and weights, or refused as scikit-learn refuses them."""
+    try:
+        reference = TfidfVectorizer(**CHAR_GRAMS, dtype=np.float32).fit(texts)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fit_by_words(texts)
+        return
+    assert_same_fit(fit_by_words(texts), reference)
 
 
 @settings(max_examples=150, deadline=None)
