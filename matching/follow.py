@@ -33,7 +33,6 @@ class Follower:
         self.registry_seconds = registry_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._ranker = self._ranker_version()
 
     def start(self) -> Follower:
         self._thread = threading.Thread(target=self._loop, name="follower", daemon=True)
@@ -70,20 +69,12 @@ class Follower:
         return touched
 
     def follow_registry(self) -> None:
-        """Load a newly promoted ranker; switch to a newly promoted embedder."""
-        version = self._ranker_version()
-        if version != self._ranker:
-            self._ranker = version
-            self.matcher.reload_ranker()
+        """Load a newly promoted ranker (a reload keeps the served one while it is the
+        champion: the same version of the same run); switch to a newly promoted embedder."""
+        self.matcher.reload_ranker()
         switcher = self.matcher.switcher
         if not switcher.status.running:
             switcher.follow_target(background=True)
-
-    def _ranker_version(self) -> str | None:
-        from models.registry import champion_version
-
-        settings = self.matcher.settings
-        return champion_version(settings.tracking_uri, settings.home)
 
 
 def _deletions_since(engine, kind: Kind, rev: int) -> int:

@@ -74,6 +74,8 @@ class Matcher:
         self._query_slots = threading.BoundedSemaphore(settings.query_slots)
         self._market = LiveMarket(self.store, MARKET_MAX_AGE_S)
         self.ranker: ServedRanker | None = None
+        self._ranker_lock = threading.Lock()  # reloads one at a time (API, follower, CLI)
+        self._ranker_logged = False
         self.risk = RiskDesk(self.store, settings, self.market)  # risk, segment, overrides
         self.switcher = EmbedderSwitcher(
             settings, self.store, self._writes, self._slot, on_swap=self._market.invalidate
@@ -268,10 +270,14 @@ class Matcher:
 
     def reload_ranker(self) -> ServedRanker | None:
         """Load the MLflow champion (None: rank by cosine until a ranker is promoted); the
-        ranker that serves is kept when it is the champion still."""
-        self.ranker = load_champion(self.settings.tracking_uri, self.settings.home, self.ranker)
-        log.info("serving ranker: %s", ranker_name(self.ranker))
-        return self.ranker
+        ranker that serves is kept when it is the champion still. Logged when it changes."""
+        with self._ranker_lock:
+            before = self.ranker
+            self.ranker = load_champion(self.settings.tracking_uri, self.settings.home, before)
+            if self.ranker is not before or not self._ranker_logged:
+                log.info("serving ranker: %s", ranker_name(self.ranker))
+                self._ranker_logged = True
+            return self.ranker
 
 
 def _version_of(settings: Settings, embedder: Embedder) -> str:

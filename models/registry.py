@@ -180,7 +180,7 @@ def load_champion(
     champion = _champion(tracking_uri, home, MODEL_NAME)
     if champion is None:
         return None
-    if served is not None and (served.version, served.run_id) == champion:
+    if served is not None and (served.version, str(served.run_id)) == champion:
         return served
     return load_version(tracking_uri, home, champion[0])
 

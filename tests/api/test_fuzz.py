@@ -1,7 +1,8 @@
 """Fuzzing the whole OpenAPI schema with schemathesis: thousands of cases, no 5xx, on both
-stores. With `--store=postgresql` each generated case goes to the PostgreSQL server and to
-one on SQLite over another copy of the same world, so `make test` runs this test in its
-PostgreSQL pass only: generating the cases is most of its cost."""
+stores. With `--store=postgresql` each generated case goes to the PostgreSQL server of the API
+tests and to one on SQLite over a fresh copy of the world that server started from, so
+`make test` runs this test in its PostgreSQL pass only: generating the cases is most of its
+cost."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ def targets(
     model_dir: Path,
     embedder: Embedder,
 ) -> Iterator[dict[str, Live]]:
-    """The servers every case is sent to, by store: the package's live server and, when that
-    one is on PostgreSQL, a server on SQLite over another copy of the same world."""
+    """The servers every case is sent to, by store: the package's live server (as the tests
+    before left it) and, when that one is on PostgreSQL, a server on SQLite over a fresh copy
+    of the world it started from."""
     if postgres is None:
         yield {"sqlite": live}
         return
