@@ -68,13 +68,14 @@ def fit_by_words(texts: list[str]) -> TfidfVectorizer:
     cross a space, so each distinct word is analysed once and a text has its words' n-grams."""
     vec = TfidfVectorizer(**CHAR_GRAMS, dtype=np.float32)
     analyse = vec.build_analyzer()
-    split = [t.lower().split() for t in texts]
-    column = {w: i for i, w in enumerate(dict.fromkeys(chain.from_iterable(split)))}
+    distinct, text_words = _words_of(texts)
     ids: dict[str, int] = {}
-    word_grams = _incidence(
-        [[ids.setdefault(g, len(ids)) for g in set(analyse(w))] for w in column], len(ids)
+    grams = [[ids.setdefault(g, len(ids)) for g in set(analyse(w))] for w in distinct]
+    indptr = np.r_[0, np.cumsum([len(r) for r in grams])]
+    indices = np.fromiter(chain.from_iterable(grams), np.int64, int(indptr[-1]))
+    word_grams = sparse.csr_matrix(  # distinct words x n-grams: 1 where a word has one
+        (np.ones(len(indices), np.float32), indices, indptr), shape=(len(grams), len(ids))
     )
-    text_words = _incidence([[column[w] for w in words] for words in split], len(column))
     present = (text_words @ word_grams).tocsr()  # texts x n-grams, > 0 where a text has one
     df = np.bincount(present.indices, minlength=len(ids))
     kept = sorted(g for g, i in ids.items() if df[i] >= CHAR_GRAMS["min_df"])
@@ -86,12 +87,18 @@ def fit_by_words(texts: list[str]) -> TfidfVectorizer:
     return vec
 
 
-def _incidence(rows: list[list[int]], width: int) -> sparse.csr_matrix:
-    """A len(rows) x width matrix counting each column listed in a row."""
-    indptr = np.r_[0, np.cumsum([len(r) for r in rows])].astype(np.int64)
-    indices = np.fromiter(chain.from_iterable(rows), np.int64, int(indptr[-1]))
-    data = np.ones(len(indices), np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+def _words_of(texts: list[str]) -> tuple[list[str], sparse.csr_matrix]:
+    """The distinct lower-case words of texts (first seen first) and a texts x words matrix
+    counting each word's occurrences, split as char_wb n-grams split them."""
+    split = [t.lower().split() for t in texts]
+    words = list(chain.from_iterable(split))
+    column = {w: i for i, w in enumerate(dict.fromkeys(words))}
+    indptr = np.r_[0, np.cumsum([len(ws) for ws in split])]
+    flat = np.fromiter(map(column.__getitem__, words), np.int32, len(words))
+    occurs = sparse.csr_matrix(
+        (np.ones(len(flat), np.float32), flat, indptr), shape=(len(texts), len(column))
+    )
+    return list(column), occurs
 
 
 _WORDS: FifoCache[str, tuple[np.ndarray, np.ndarray]] = FifoCache(300_000)  # word -> grams
@@ -120,10 +127,8 @@ def transform(texts: list[str]) -> sparse.csr_matrix:
     """
     vec = vectorizer()
     shape = (len(texts), len(vec.vocabulary_))
-    split = [t.lower().split() for t in texts]
-    words = list(chain.from_iterable(split))
-    column = {w: i for i, w in enumerate(dict.fromkeys(words))}  # distinct words -> grams row
-    entries = [_word(w) for w in column]
+    distinct, occurs = _words_of(texts)  # texts x distinct words: occurrences
+    entries = [_word(w) for w in distinct]
     if not any(len(c) for c, _ in entries):
         return sparse.csr_matrix(shape, dtype=np.float32)
     grams = sparse.csr_matrix(  # distinct words x n-grams: counts
@@ -133,11 +138,6 @@ def transform(texts: list[str]) -> sparse.csr_matrix:
             np.r_[0, np.cumsum([len(c) for c, _ in entries])],
         ),
         shape=(len(entries), shape[1]),
-    )
-    indptr = np.r_[0, np.cumsum([len(ws) for ws in split])]
-    flat = np.fromiter(map(column.__getitem__, words), np.int32, len(words))
-    occurs = sparse.csr_matrix(  # texts x distinct words: occurrences
-        (np.ones(len(flat), np.float32), flat, indptr), shape=(len(texts), len(entries))
     )
     m = (occurs @ grams).tocsr()  # one entry per (text, n-gram); columns left unsorted
     row = np.repeat(np.arange(len(texts)), np.diff(m.indptr))
